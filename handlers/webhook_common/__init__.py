@@ -1,0 +1,1 @@
+"""Code shared by the handlers; ships in handlers.zip beside them."""

@@ -1,0 +1,1 @@
+"""`make bench`: performance figures, printed (targets live here, never in timed tests)."""

@@ -1,0 +1,112 @@
+"""The click edge: commands load lazily, and every error becomes a message and an exit code here."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from webhookctl import __version__
+from webhookctl.context import AppContext
+from webhookctl.errors import WebhookctlError
+
+# name -> "module:attribute"; a command's module is imported only when it runs or --help lists it,
+# and no command module imports boto3 at import time (render and --help stay fast and offline).
+COMMANDS = {
+    "render": "webhookctl.commands.render:render",
+    "package": "webhookctl.commands.stack:package",
+    "deploy": "webhookctl.commands.stack:deploy",
+    "diff": "webhookctl.commands.stack:diff",
+    "status": "webhookctl.commands.stack:status",
+    "destroy": "webhookctl.commands.stack:destroy",
+    "dlq": "webhookctl.commands.ops:dlq",
+    "alarms": "webhookctl.commands.ops:alarms",
+    "secrets": "webhookctl.commands.ops:secrets",
+    "logs": "webhookctl.commands.ops:logs",
+    "local": "webhookctl.commands.local:local",
+    "send": "webhookctl.commands.local:send",
+}
+
+
+def translate(exc: BaseException) -> click.ClickException | None:
+    """The user-facing form of a known failure, or None to let it propagate with its traceback."""
+    if isinstance(exc, WebhookctlError):
+        error = click.UsageError(str(exc)) if exc.exit_code == 2 else click.ClickException(str(exc))
+        error.exit_code = exc.exit_code
+        return error
+    if type(exc).__module__.startswith("botocore"):
+        from webhookctl.awserrors import describe_aws_error
+
+        message, code = describe_aws_error(exc)
+        error = click.UsageError(message) if code == 2 else click.ClickException(message)
+        error.exit_code = code
+        return error
+    return None
+
+
+class LazyGroup(click.Group):
+    """Resolves commands from COMMANDS on demand and translates errors at one edge."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, _, attr = self.lazy[name].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            app = ctx.find_object(AppContext)
+            error = translate(exc)
+            if error is None or (app is not None and app.debug):
+                raise
+            raise error from exc
+
+
+def _use_local(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        from webhookctl.local.state import local_endpoint
+
+        try:
+            ctx.ensure_object(AppContext).endpoint_url = local_endpoint()
+        except WebhookctlError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return value
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="webhookctl")
+@click.option("--local", is_flag=True, expose_value=False, callback=_use_local,
+              help="Point every AWS call at the sandbox started by `webhookctl local up`.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Build, ship and operate a serverless payment-webhook pipeline on AWS.
+
+    \b
+    Offline:   render, package
+    Stack:     deploy, diff, status, destroy
+    Operate:   dlq, alarms, secrets, logs
+    Try it:    local up, send
+    """
+    ctx.ensure_object(AppContext).debug = debug
+
+
+def main() -> None:
+    cli(prog_name="webhookctl")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

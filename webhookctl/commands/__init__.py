@@ -1,0 +1,1 @@
+"""Click commands, one module per family; each imports its services lazily."""

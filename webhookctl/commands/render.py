@@ -1,0 +1,39 @@
+"""`webhookctl render`: the CloudFormation template, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from webhookctl.options import parse_pairs, suffix_option
+
+
+@click.command()
+@suffix_option(default="dev")
+@click.option("--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True, help="Template format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the template to FILE instead of stdout.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting (repeatable); `webhookctl render --list-settings` shows them.")
+@click.option("--list-settings", is_flag=True, help="List every setting with its default, then exit.")
+def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
+           list_settings: bool) -> None:
+    """Print the stack's CloudFormation template (no AWS needed)."""
+    from webhookctl.render import load_settings, render_template
+
+    if list_settings:
+        from webhookctl.output import settings_table
+
+        click.echo(settings_table())
+        return
+    settings = load_settings(suffix, parse_pairs(sets, "--set"))
+    for warning in settings.capacity_warnings():
+        click.echo(f"warning: {warning}", err=True)
+    body = render_template(settings, output_format)
+    if output is None:
+        click.echo(body, nl=False)
+        return
+    output.write_text(body)
+    click.echo(f"wrote {output} ({len(body.encode())} bytes, {output_format})", err=True)

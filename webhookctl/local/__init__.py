@@ -1,0 +1,1 @@
+"""The local sandbox: an embedded AWS emulator running the real handlers (`webhookctl local up`)."""

@@ -1,0 +1,59 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from webhookctl.context import AppContext
+from webhookctl.templates.settings import SUFFIX_PATTERN, SUFFIX_RULE
+
+
+def _check_suffix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not SUFFIX_PATTERN.match(value):
+        raise click.BadParameter(f"{value!r} is not a valid suffix: use {SUFFIX_RULE}")
+    return value
+
+
+def _store(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            setattr(ctx.ensure_object(AppContext), attr, value)
+        return value
+
+    return callback
+
+
+def suffix_option(required: bool = True, default: str | None = None) -> Callable:
+    return click.option("--suffix", "-s", required=required and default is None, default=default,
+                        callback=_check_suffix, envvar="WEBHOOKCTL_SUFFIX", show_envvar=True,
+                        help="Environment suffix; the stack is payment-webhooks-SUFFIX.")
+
+
+def aws_options(f: Callable) -> Callable:
+    """--region and --profile, stored on the AppContext before clients are made."""
+    f = click.option("--profile", expose_value=False, callback=_store("profile"),
+                     help="AWS profile (default: boto3's standard chain).")(f)
+    return click.option("--region", expose_value=False, callback=_store("region"),
+                        help="AWS region (default: AWS_REGION / profile).")(f)
+
+
+def format_option(f: Callable) -> Callable:
+    return click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+                        default="text", show_default=True, help="Output format on stdout.")(f)
+
+
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
+def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    """KEY=VALUE pairs from repeated options, with a usage error naming the bad one."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=what)
+        pairs[key.strip()] = value.strip()
+    return pairs

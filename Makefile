@@ -21,7 +21,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check webhookctl templates handlers tests
-	$(BIN)/ruff format --check webhookctl templates handlers tests
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

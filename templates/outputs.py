@@ -30,7 +30,8 @@ RECEIVER_ERRORS_ALARM = "ReceiverErrorsAlarmName"
 PROCESSOR_ERRORS_ALARM = "ProcessorErrorsAlarmName"
 AUDIT_ERRORS_ALARM = "AuditErrorsAlarmName"
 
-LOG_GROUP_OUTPUTS = {"receiver": RECEIVER_LOG_GROUP, "processor": PROCESSOR_LOG_GROUP, "audit": AUDIT_LOG_GROUP}
+LOG_GROUP_OUTPUTS = {"receiver": RECEIVER_LOG_GROUP, "processor": PROCESSOR_LOG_GROUP,
+                     "audit": AUDIT_LOG_GROUP}
 
 OUTPUTS = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)
                 and k != "ALARM_SUFFIX")

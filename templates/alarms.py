@@ -1,0 +1,98 @@
+"""The alert topic and the alarms that publish to it: DLQ depth, queue age, function errors, API 5XX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import awacs.sns as sns
+from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import GetAtt, Sub, Template
+from troposphere import cloudwatch as cw
+from troposphere import sns as tsns
+
+from . import outputs
+from .api import STAGE_NAME, Api
+from .common import account_arn, deny_without_tls
+from .functions import Functions
+from .keys import Keys
+from .queues import Queues
+from .settings import Settings
+
+TOPIC_ACTIONS = [sns.AddPermission, sns.DeleteTopic, sns.GetTopicAttributes, sns.ListSubscriptionsByTopic,
+                 sns.Publish, sns.RemovePermission, sns.SetTopicAttributes, sns.Subscribe,
+                 sns.TagResource, sns.UntagResource]
+
+
+@dataclass(frozen=True)
+class Alarms:
+    topic: tsns.Topic
+    by_output: dict[str, cw.Alarm]
+
+
+def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: Functions,
+               api: Api) -> Alarms:
+    topic = t.add_resource(tsns.Topic("AlertTopic", TopicName=s.name("alerts"), KmsMasterKeyId=keys.key.ref(),
+                                      DisplayName=f"Payment webhook alerts ({s.suffix})"))
+    t.add_resource(tsns.TopicPolicy("AlertTopicPolicy", Topics=[topic.ref()],
+                                    PolicyDocument=_topic_policy(s, topic)))
+    alarm = _AlarmFactory(t, s, topic)
+    by_output = {
+        outputs.DLQ_DEPTH_ALARM: alarm.sqs("DlqDepth", "dlq-depth", queues.dead_letter,
+                                           "ApproximateNumberOfMessagesVisible", 1,
+                                           "Webhooks failed processing 3 times and wait in the DLQ"),
+        outputs.QUEUE_AGE_ALARM: alarm.sqs("QueueAge", "queue-age", queues.processing,
+                                           "ApproximateAgeOfOldestMessage", s.queue_age_alarm_seconds,
+                                           "Webhooks are waiting too long to be processed"),
+        outputs.AUDIT_FAILURE_ALARM: alarm.sqs("AuditFailures", "audit-failures", queues.audit_failures,
+                                               "ApproximateNumberOfMessagesVisible", 1,
+                                               "Stream batches the audit function could not log"),
+        outputs.API_5XX_ALARM: alarm.metric(
+            "Api5xx", "api-5xx", "AWS/ApiGateway", "5XXError",
+            [cw.MetricDimension(Name="ApiName", Value=s.stack_name),
+             cw.MetricDimension(Name="Stage", Value=STAGE_NAME)],
+            "Sum", 300, s.api_5xx_alarm_threshold, "Providers are getting 5XX answers and will retry",
+            depends_on=api.stage.title),
+    }
+    for kind, function in (("receiver", functions.receiver), ("processor", functions.processor),
+                           ("audit", functions.audit)):
+        by_output[getattr(outputs, f"{kind.upper()}_ERRORS_ALARM")] = alarm.metric(
+            f"{kind.capitalize()}Errors", f"{kind}-errors", "AWS/Lambda", "Errors",
+            [cw.MetricDimension(Name="FunctionName", Value=function.function.ref())],
+            "Sum", 60, 1, f"The {kind} function raised errors")
+    return Alarms(topic, by_output)
+
+
+@dataclass(frozen=True)
+class _AlarmFactory:
+    t: Template
+    s: Settings
+    topic: tsns.Topic
+
+    def sqs(self, title: str, name: str, queue, metric: str, threshold: int, description: str) -> cw.Alarm:
+        return self.metric(title, name, "AWS/SQS", metric,
+                           [cw.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+                           "Maximum", 60, threshold, description)
+
+    def metric(self, title: str, name: str, namespace: str, metric: str, dimensions: list,
+               statistic: str, period: int, threshold: int, description: str,
+               depends_on: str | None = None) -> cw.Alarm:
+        extra = {"DependsOn": [depends_on]} if depends_on else {}
+        return self.t.add_resource(cw.Alarm(
+            f"{title}Alarm", AlarmName=f"{self.s.stack_name}-{name}", AlarmDescription=description,
+            Namespace=namespace, MetricName=metric, Dimensions=dimensions, Statistic=statistic,
+            Period=period, EvaluationPeriods=1, Threshold=threshold,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+            AlarmActions=[self.topic.ref()], OKActions=[self.topic.ref()], **extra))
+
+
+def _topic_policy(s: Settings, topic: tsns.Topic) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=[
+        Statement(Sid="StackAlarmsPublish", Effect=Allow,
+                  Principal=Principal("Service", "cloudwatch.amazonaws.com"), Action=[sns.Publish],
+                  Resource=[topic.ref()],
+                  Condition=Condition([
+                      StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
+                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{s.stack_name}-*")),
+                  ])),
+        deny_without_tls(TOPIC_ACTIONS, [topic.ref()]),
+    ])

@@ -1,0 +1,140 @@
+"""The dependency layer, the three functions with their log groups and roles, and their event sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Parameter, Ref, Template
+from troposphere import awslambda as fn
+from troposphere import logs as tlogs
+from troposphere.validators import integer
+
+from .iam import add_role, audit_statements, processor_statements, receiver_statements, runtime_statements
+from .keys import Keys
+from .queues import Queues
+from .settings import Settings
+from .storage import Storage
+
+RUNTIME = "python3.11"
+ARCHITECTURE = "arm64"
+
+
+class EventSourceScaling(fn.ScalingConfig):
+    """EventSourceMapping.ScalingConfig: troposphere 4.11 lets a same-named type shadow this one."""
+
+    props = {"MaximumConcurrency": (integer, False)}
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Template parameters naming the S3 objects `deploy` uploads (so render needs no AWS)."""
+
+    bucket: Parameter
+    handlers_key: Parameter
+    layer_key: Parameter
+
+
+@dataclass(frozen=True)
+class Function:
+    function: fn.Function
+    log_group: tlogs.LogGroup
+
+
+@dataclass(frozen=True)
+class Functions:
+    receiver: Function
+    processor: Function
+    audit: Function
+
+
+def add_functions(t: Template, s: Settings, artifacts: Artifacts, keys: Keys, storage: Storage,
+                  queues: Queues) -> Functions:
+    layer = t.add_resource(fn.LayerVersion(
+        "DependencyLayer",
+        LayerName=f"{s.stack_name}-deps",
+        Description="Third-party packages the handlers import (manylinux aarch64, CPython 3.11)",
+        Content=fn.Content(S3Bucket=Ref(artifacts.bucket), S3Key=Ref(artifacts.layer_key)),
+        CompatibleRuntimes=[RUNTIME],
+        CompatibleArchitectures=[ARCHITECTURE],
+    ))
+    common = dict(s=s, t=t, artifacts=artifacts, keys=keys, storage=storage, queues=queues, layer=layer)
+    receiver = _function(**common, kind="receiver", statements=receiver_statements,
+                         timeout=s.receiver_timeout, memory=s.receiver_memory,
+                         concurrency=s.receiver_reserved_concurrency, env={
+                             "TABLE_NAME": storage.table.ref(),
+                             "QUEUE_URL": queues.processing.ref(),
+                             "SIGNING_SECRETS_ARN": storage.secret.ref(),
+                             "EVENT_TTL_DAYS": str(s.event_ttl_days),
+                             "SECRETS_CACHE_SECONDS": str(s.secrets_cache_seconds),
+                         })
+    processor = _function(**common, kind="processor", statements=processor_statements,
+                          timeout=s.processor_timeout, memory=s.processor_memory,
+                          concurrency=s.processor_reserved_concurrency,
+                          env={"TABLE_NAME": storage.table.ref()})
+    audit = _function(**common, kind="audit", statements=audit_statements, timeout=s.audit_timeout,
+                      memory=s.audit_memory, concurrency=None, env={})
+    _add_event_sources(t, s, storage, queues, processor, audit)
+    return Functions(receiver, processor, audit)
+
+
+def _function(*, t: Template, s: Settings, kind: str, artifacts: Artifacts, keys: Keys, storage: Storage,
+              queues: Queues, layer: fn.LayerVersion, statements: Callable, timeout: int, memory: int,
+              concurrency: int | None, env: dict) -> Function:
+    title = kind.capitalize()
+    name = s.name(kind)
+    # Owning the log group (instead of letting Lambda create it on first write) gives it a retention,
+    # the stack's key, and a clean delete with the stack.
+    log_group = t.add_resource(tlogs.LogGroup(
+        f"{title}LogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=s.log_retention_days,
+        KmsKeyId=GetAtt(keys.key, "Arn"), DeletionPolicy="Delete", UpdateReplacePolicy="Delete"))
+    role = add_role(t, f"{title}Role", s.name(f"{kind}-role"),
+                    [*runtime_statements(log_group), *statements(s, storage, queues, keys)])
+    function = t.add_resource(fn.Function(
+        f"{title}Function",
+        FunctionName=name,
+        Description=f"Payment webhooks: {kind} ({s.stack_name})",
+        Runtime=RUNTIME,
+        Architectures=[ARCHITECTURE],
+        Handler=f"{kind}.handler",
+        Code=fn.Code(S3Bucket=Ref(artifacts.bucket), S3Key=Ref(artifacts.handlers_key)),
+        Layers=[layer.ref()],
+        Role=GetAtt(role, "Arn"),
+        Timeout=timeout,
+        MemorySize=memory,
+        TracingConfig=fn.TracingConfig(Mode="Active"),
+        KmsKeyArn=GetAtt(keys.key, "Arn"),
+        LoggingConfig=fn.LoggingConfig(LogGroup=log_group.ref()),
+        Environment=fn.Environment(Variables={**env, "LOG_LEVEL": "INFO"}),
+        **({"ReservedConcurrentExecutions": concurrency} if concurrency else {}),
+    ))
+    return Function(function, log_group)
+
+
+def _add_event_sources(t: Template, s: Settings, storage: Storage, queues: Queues, processor: Function,
+                       audit: Function) -> None:
+    # Reserved concurrency caps the function, not SQS pollers: without MaximumConcurrency, throttled
+    # batches return to the queue and burn receive counts until valid messages reach the DLQ.
+    t.add_resource(fn.EventSourceMapping(
+        "ProcessorQueueSource",
+        FunctionName=processor.function.ref(),
+        EventSourceArn=GetAtt(queues.processing, "Arn"),
+        BatchSize=s.processor_batch_size,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig=EventSourceScaling(MaximumConcurrency=s.processor_max_concurrency),
+    ))
+    # A poison stream record would otherwise be retried until it expires (24 h), blocking its shard:
+    # bisect, retry a bounded number of times, then hand the batch's coordinates to a queue.
+    t.add_resource(fn.EventSourceMapping(
+        "AuditStreamSource",
+        FunctionName=audit.function.ref(),
+        EventSourceArn=GetAtt(storage.table, "StreamArn"),
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=s.audit_batch_size,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=s.audit_max_retry_attempts,
+        MaximumRecordAgeInSeconds=s.audit_max_record_age,
+        DestinationConfig=fn.DestinationConfig(
+            OnFailure=fn.OnFailure(Destination=GetAtt(queues.audit_failures, "Arn"))),
+    ))

@@ -1,0 +1,89 @@
+"""One least-privilege role per function, written with awacs and scoped to the ARNs each one touches."""
+
+from __future__ import annotations
+
+import awacs.dynamodb as ddb
+import awacs.kms as kms
+import awacs.logs as logs
+import awacs.secretsmanager as sm
+import awacs.sqs as sqs
+import awacs.xray as xray
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.sts import AssumeRole
+from troposphere import GetAtt, Sub, Template
+from troposphere import iam as tiam
+from troposphere import logs as tlogs
+
+from .common import service
+from .keys import Keys
+from .queues import Queues
+from .settings import Settings
+from .storage import Storage
+
+
+def add_role(t: Template, logical_id: str, role_name: str, statements: list[Statement]) -> tiam.Role:
+    return t.add_resource(tiam.Role(
+        logical_id,
+        RoleName=role_name,
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", "lambda.amazonaws.com"), Action=[AssumeRole])]),
+        Policies=[tiam.Policy(PolicyName="least-privilege",
+                              PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements))],
+    ))
+
+
+def runtime_statements(log_group: tlogs.LogGroup) -> list[Statement]:
+    """What every function needs: its own log group, and X-Ray."""
+    return [
+        Statement(Sid="WriteOwnLogs", Effect=Allow, Action=[logs.CreateLogStream, logs.PutLogEvents],
+                  Resource=[GetAtt(log_group, "Arn")]),
+        # X-Ray's segment APIs have no resource-level permissions: AWS requires "*".
+        Statement(Sid="SendTraces", Effect=Allow, Action=[xray.PutTraceSegments, xray.PutTelemetryRecords],
+                  Resource=["*"]),
+    ]
+
+
+def use_key(keys: Keys, actions: list, via: tuple[str, ...]) -> Statement:
+    """The key, only through the services that store this function's data."""
+    return Statement(Sid="UseKeyThroughServices", Effect=Allow, Action=actions,
+                     Resource=[GetAtt(keys.key, "Arn")],
+                     Condition=Condition(StringEquals("kms:ViaService", [service(v) for v in via])))
+
+
+def receiver_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+    return [
+        Statement(Sid="StoreWebhooks", Effect=Allow,
+                  Action=[ddb.GetItem, ddb.PutItem, ddb.UpdateItem],
+                  Resource=[GetAtt(storage.table, "Arn")]),
+        Statement(Sid="EnqueueWebhooks", Effect=Allow, Action=[sqs.SendMessage],
+                  Resource=[GetAtt(queues.processing, "Arn")]),
+        Statement(Sid="ReadSigningSecrets", Effect=Allow, Action=[sm.GetSecretValue],
+                  Resource=[storage.secret.ref()]),
+        use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs", "secretsmanager")),
+    ]
+
+
+def processor_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+    return [
+        Statement(Sid="ConsumeProcessingQueue", Effect=Allow,
+                  Action=[sqs.ReceiveMessage, sqs.DeleteMessage, sqs.ChangeMessageVisibility,
+                          sqs.GetQueueAttributes],
+                  Resource=[GetAtt(queues.processing, "Arn")]),
+        Statement(Sid="ProcessWebhooks", Effect=Allow, Action=[ddb.GetItem, ddb.UpdateItem],
+                  Resource=[GetAtt(storage.table, "Arn")]),
+        use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),
+    ]
+
+
+def audit_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+    return [
+        Statement(Sid="ReadTableStream", Effect=Allow,
+                  Action=[ddb.DescribeStream, ddb.GetRecords, ddb.GetShardIterator],
+                  Resource=[GetAtt(storage.table, "StreamArn")]),
+        # ListStreams names the table's streams; scoped to them rather than "*".
+        Statement(Sid="ListTableStreams", Effect=Allow, Action=[ddb.ListStreams],
+                  Resource=[Sub("${WebhookTable.Arn}/stream/*", WebhookTable=GetAtt(storage.table, "Arn"))]),
+        Statement(Sid="RecordFailedBatches", Effect=Allow, Action=[sqs.SendMessage],
+                  Resource=[GetAtt(queues.audit_failures, "Arn")]),
+        use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),
+    ]

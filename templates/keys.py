@@ -1,0 +1,92 @@
+"""The customer-managed KMS key that encrypts every store, queue, topic, secret and log of the stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import awacs.kms as kms
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import Sub, Template
+from troposphere import kms as tkms
+
+from .common import account_arn, root_principal, service
+from .settings import Settings
+
+# Key administration for the account (IAM decides who). Data-plane use is granted separately below,
+# so even an account admin can only use the key through the stack's services.
+ADMIN_ACTIONS = [
+    kms.CancelKeyDeletion, kms.CreateAlias, kms.DeleteAlias, kms.DescribeKey, kms.DisableKey,
+    kms.DisableKeyRotation, kms.EnableKey, kms.EnableKeyRotation, kms.GetKeyPolicy,
+    kms.GetKeyRotationStatus, kms.ListAliases, kms.ListGrants, kms.ListKeyPolicies, kms.ListKeyRotations,
+    kms.ListResourceTags, kms.PutKeyPolicy, kms.RevokeGrant, kms.RetireGrant, kms.RotateKeyOnDemand,
+    kms.ScheduleKeyDeletion, kms.TagResource, kms.UntagResource, kms.UpdateAlias, kms.UpdateKeyDescription,
+]
+USE_ACTIONS = [kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo, kms.GenerateDataKey,
+               kms.GenerateDataKeyWithoutPlaintext, kms.DescribeKey]
+# The services that encrypt with the key on behalf of this account's principals.
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "secretsmanager")
+
+
+@dataclass(frozen=True)
+class Keys:
+    key: tkms.Key
+    alias: tkms.Alias
+
+
+def add_keys(t: Template, s: Settings) -> Keys:
+    key = t.add_resource(tkms.Key(
+        "EncryptionKey",
+        Description=f"Encrypts the payment webhook pipeline {s.stack_name}",
+        EnableKeyRotation=True,
+        PendingWindowInDays=7,
+        KeyPolicy=_key_policy(s),
+        DeletionPolicy="Delete",
+        UpdateReplacePolicy="Delete",
+    ))
+    alias = t.add_resource(tkms.Alias("EncryptionKeyAlias", AliasName=f"alias/{s.stack_name}",
+                                      TargetKeyId=key.ref()))
+    return Keys(key, alias)
+
+
+def _key_policy(s: Settings) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=[
+        Statement(Sid="AccountAdministersKey", Effect=Allow, Principal=root_principal(),
+                  Action=ADMIN_ACTIONS, Resource=["*"]),
+        Statement(Sid="UseThroughStackServices", Effect=Allow, Principal=root_principal(),
+                  Action=USE_ACTIONS, Resource=["*"], Condition=_via_services()),
+        Statement(Sid="GrantsForAwsResources", Effect=Allow, Principal=root_principal(),
+                  Action=[kms.CreateGrant], Resource=["*"],
+                  Condition=Condition([*_via_services().conditions,
+                                       Bool("kms:GrantIsForAWSResource", "true")])),
+        Statement(Sid="CloudWatchLogsEncryptsStackLogGroups", Effect=Allow,
+                  Principal=Principal("Service", service("logs")), Action=USE_ACTIONS, Resource=["*"],
+                  Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", [
+                      account_arn("logs", f"log-group:/aws/lambda/webhook-*-{s.suffix}"),
+                      account_arn("logs", f"log-group:/aws/apigateway/{s.stack_name}-*"),
+                  ]))),
+        # Without this grant an alarm deploys cleanly but its notifications to the encrypted topic are
+        # dropped: CloudWatch must encrypt the message with this key when it publishes.
+        Statement(Sid="CloudWatchAlarmsPublishToEncryptedTopic", Effect=Allow,
+                  Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                  Action=[kms.Decrypt, kms.Action("GenerateDataKey*")], Resource=["*"],
+                  Condition=Condition([
+                      StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
+                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{s.stack_name}-*")),
+                  ])),
+    ])
+
+
+def _via_services() -> Condition:
+    return Condition([
+        StringEquals("kms:ViaService", [service(name) for name in VIA_SERVICES]),
+        StringEquals("kms:CallerAccount", Sub("${AWS::AccountId}")),
+    ])

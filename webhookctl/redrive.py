@@ -1,0 +1,362 @@
+"""Moving DLQ messages back: SQS's own move task where it can, else a careful receive -> send -> delete mover.
+
+The mover never deletes a message before its copy was accepted by the target queue; a crash between the
+two leaves a duplicate, which the processor's idempotency (keyed on webhookId, not MessageId) absorbs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from webhookctl.dlq import MESSAGE_ATTRIBUTE_NAMES, SYSTEM_ATTRIBUTE_NAMES, message_tags, release
+from webhookctl.errors import WebhookctlError
+
+MOVE_TASK_MAX_RATE = 500  # messages/s, SQS's cap for StartMessageMoveTask
+UNSUPPORTED_CODES = {"UnsupportedOperation", "AccessDenied", "AccessDeniedException", "InvalidAction",
+                     "NotImplemented", "InternalFailure", "500", "501"}
+
+
+@dataclass(frozen=True)
+class RedriveFilter:
+    """Which messages to move; None matches anything."""
+
+    provider: str | None = None
+    event_type: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.provider is not None or self.event_type is not None
+
+    def matches(self, message: Mapping[str, Any]) -> bool:
+        tags = message_tags(message)
+        return ((self.provider is None or tags.provider == self.provider)
+                and (self.event_type is None or tags.event_type == self.event_type))
+
+
+@dataclass
+class RedriveResult:
+    """Counts of one run; `errors` holds the distinct reasons behind `failed`."""
+
+    mode: str
+    dry_run: bool = False
+    moved: int = 0
+    failed: int = 0
+    skipped: int = 0
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.errors or self.interrupted else 0
+
+    def summary(self) -> str:
+        verb = "would move" if self.dry_run else "moved"
+        line = f"{verb} {self.moved}, failed {self.failed}, skipped {self.skipped} ({self.mode})"
+        return line + (", interrupted" if self.interrupted else "")
+
+    def note_error(self, reason: str) -> None:
+        if reason not in self.errors:
+            self.errors.append(reason)
+
+
+# ---- rate limiting -----------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Shared by all workers: each acquire(n) books n messages' worth of time on one schedule."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.interval = 1.0 / per_second
+        self.clock, self.sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self, count: int) -> None:
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + count * self.interval
+        if start > now:
+            self.sleep(start - now)
+
+
+# ---- the client-side mover ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoverOptions:
+    limit: int | None = None
+    rate: float | None = None
+    dry_run: bool = False
+    workers: int = 4
+    # Long enough to send and delete a batch (and wait for the rate limiter) before SQS shows it again.
+    visibility_timeout: int = 120
+    wait_seconds: int = 1
+    # Consecutive receives with nothing new before a worker decides the queue is drained
+    # (short polls sample a subset of SQS hosts, so one empty answer proves little).
+    idle_receives: int = 2
+
+
+class ClientMover:
+    """Bounded workers, each: receive <=10 -> send the matching ones -> delete only what was sent."""
+
+    def __init__(self, sqs: Any, source_url: str, target_url: str, message_filter: RedriveFilter,
+                 options: MoverOptions, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_progress: Callable[[RedriveResult], None] | None = None) -> None:
+        self.sqs, self.source_url, self.target_url = sqs, source_url, target_url
+        self.filter, self.options = message_filter, options
+        self.limiter = RateLimiter(options.rate, clock, sleep) if options.rate else None
+        self.on_progress = on_progress or (lambda result: None)
+        self.result = RedriveResult(mode="client-side", dry_run=options.dry_run)
+        self._seen: set[str] = set()
+        self._budget = options.limit
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def run(self) -> RedriveResult:
+        with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="redrive") as pool:
+            futures = [pool.submit(self._worker) for _ in range(self.options.workers)]
+            pending = set(futures)
+            try:
+                while pending:  # polled, so Ctrl-C reaches the main thread between checks
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+                    if any(f.exception() for f in done):
+                        break
+            except KeyboardInterrupt:
+                self.result.interrupted = True
+            finally:
+                self._stop.set()
+        for future in futures:
+            if future.exception() is not None:
+                self.result.note_error(f"a worker stopped: {future.exception()}")
+        return self.result
+
+    def _worker(self) -> None:
+        idle = 0
+        try:
+            while idle < self.options.idle_receives and not self._stop.is_set():
+                wanted = self._reserve()
+                if not wanted:
+                    return
+                fresh = self._one_batch(wanted)
+                idle = 0 if fresh else idle + 1
+        except BaseException:
+            self._stop.set()
+            raise
+
+    def _reserve(self) -> int:
+        """Take up to 10 from the --limit budget (returned in _settle)."""
+        with self._lock:
+            if self._budget is None:
+                return 10
+            wanted = min(10, self._budget)
+            self._budget -= wanted
+            return wanted
+
+    def _settle(self, reserved: int, used: int) -> None:
+        with self._lock:
+            if self._budget is not None:
+                self._budget += reserved - used
+            self.on_progress(self.result)
+
+    def _one_batch(self, wanted: int) -> int:
+        """One receive and its consequences; returns how many messages this run had not seen before."""
+        if self.limiter:
+            self.limiter.acquire(wanted)
+        messages = self.sqs.receive_message(
+            QueueUrl=self.source_url, MaxNumberOfMessages=wanted,
+            VisibilityTimeout=self.options.visibility_timeout, WaitTimeSeconds=self.options.wait_seconds,
+            MessageAttributeNames=MESSAGE_ATTRIBUTE_NAMES,
+            MessageSystemAttributeNames=SYSTEM_ATTRIBUTE_NAMES).get("Messages", [])
+        with self._lock:
+            # A message seen before was skipped or failed earlier in this run: leave it where it is.
+            fresh = [m for m in messages if m["MessageId"] not in self._seen]
+            self._seen.update(m["MessageId"] for m in fresh)
+        to_move = [m for m in fresh if self.filter.matches(m)]
+        to_release = [m for m in messages if m not in to_move]
+        with self._lock:
+            self.result.skipped += len(fresh) - len(to_move)
+        try:
+            if self.options.dry_run:
+                to_release += to_move
+                with self._lock:
+                    self.result.moved += len(to_move)
+            elif to_move:
+                self._move(to_move)
+        finally:
+            self._release_quietly(to_release)
+            self._settle(wanted, len(to_move))
+        return len(fresh)
+
+    def _move(self, messages: list[dict[str, Any]]) -> None:
+        by_id = {str(i): m for i, m in enumerate(messages)}
+        try:
+            response = self.sqs.send_message_batch(
+                QueueUrl=self.target_url, Entries=[copy_entry(i, m) for i, m in by_id.items()])
+        except BaseException:
+            self._count_failed(len(messages), "SendMessageBatch raised: nothing deleted, messages released")
+            self._release_quietly(messages)
+            raise
+        failed_sends = [by_id[f["Id"]] for f in response.get("Failed", [])]
+        for failure in response.get("Failed", []):
+            self._count_failed(1, f"send refused ({failure.get('Code')}: {failure.get('Message', '')}); "
+                                  "left on the DLQ")
+        self._release_quietly(failed_sends)
+        sent = [(i, by_id[i]) for i in (s["Id"] for s in response.get("Successful", []))]
+        if sent:
+            self._delete_sent(sent)
+
+    def _delete_sent(self, sent: list[tuple[str, dict[str, Any]]]) -> None:
+        duplicated = ("copied to the processing queue but still on the DLQ (delete failed): a rerun "
+                      "sends it again, which the processor's idempotency absorbs")
+        try:
+            entries = [{"Id": i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in sent]
+            response = self.sqs.delete_message_batch(QueueUrl=self.source_url, Entries=entries)
+        except BaseException:
+            self._count_failed(len(sent), duplicated)
+            raise
+        with self._lock:
+            self.result.moved += len(response.get("Successful", []))
+        if response.get("Failed"):
+            self._count_failed(len(response["Failed"]), duplicated)
+
+    def _count_failed(self, count: int, reason: str) -> None:
+        with self._lock:
+            self.result.failed += count
+            self.result.note_error(reason)
+
+    def _release_quietly(self, messages: list[dict[str, Any]]) -> None:
+        """Best effort: whatever is not released reappears anyway when its visibility timeout ends."""
+        if not messages:
+            return
+        with contextlib.suppress(Exception):  # the visibility timeout is the safety net
+            release(self.sqs, self.source_url, [m["ReceiptHandle"] for m in messages])
+
+
+def copy_entry(entry_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    """A SendMessageBatch entry carrying the body, message attributes and (FIFO) group/dedup ids."""
+    entry: dict[str, Any] = {"Id": entry_id, "MessageBody": message["Body"]}
+    attributes = {name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+                  for name, value in (message.get("MessageAttributes") or {}).items()}
+    if attributes:
+        entry["MessageAttributes"] = attributes
+    system = message.get("Attributes") or {}
+    for key in ("MessageGroupId", "MessageDeduplicationId"):
+        if key in system:
+            entry[key] = system[key]
+    return entry
+
+
+# ---- SQS's message-move task -------------------------------------------------------------------------
+
+
+class MoveTaskUnsupported(Exception):
+    """The endpoint or the caller cannot use the move-task API (emulator, restricted account)."""
+
+
+class MoveTaskFailed(WebhookctlError):
+    """SQS reported the task FAILED (its FailureReason is in the message)."""
+
+
+class MoveTaskCancelled(WebhookctlError):
+    """The task was cancelled (Ctrl-C here, or by someone else)."""
+
+
+class MoveTaskBusy(WebhookctlError):
+    """SQS allows one active move task per queue."""
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """moto raises NotImplementedError in-process and answers 500 as a server; IAM answers AccessDenied."""
+    if isinstance(exc, NotImplementedError):
+        return True
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in UNSUPPORTED_CODES or status in (500, 501)
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    status: str
+    moved: int
+    to_move: int | None
+
+
+def move_task_redrive(sqs: Any, source_arn: str, destination_arn: str, *, rate: int | None = None,
+                      sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 5.0,
+                      on_progress: Callable[[TaskProgress], None] | None = None) -> RedriveResult:
+    """Start a move task, follow it to the end; Ctrl-C cancels it (moved messages stay moved)."""
+    on_progress = on_progress or (lambda progress: None)
+    latest = _latest_task(sqs, source_arn)
+    if latest and latest.get("Status") in ("RUNNING", "CANCELLING"):
+        raise MoveTaskBusy(f"a message-move task is already {latest['Status']} on {source_arn} "
+                           f"(handle {latest.get('TaskHandle', '?')}): wait for it, or cancel it with "
+                           "`aws sqs cancel-message-move-task --task-handle HANDLE`")
+    request = {"SourceArn": source_arn, "DestinationArn": destination_arn}
+    if rate:
+        request["MaxNumberOfMessagesPerSecond"] = rate
+    try:
+        handle = sqs.start_message_move_task(**request)["TaskHandle"]
+    except Exception as exc:
+        if is_unsupported(exc):
+            raise MoveTaskUnsupported(str(exc)) from exc
+        raise
+    return _follow_task(sqs, source_arn, handle, sleep, poll_seconds, on_progress)
+
+
+def _follow_task(sqs: Any, source_arn: str, handle: str, sleep: Callable[[float], None], poll_seconds: float,
+                 on_progress: Callable[[TaskProgress], None]) -> RedriveResult:
+    started: Any = None
+    moved = 0
+    try:
+        while True:
+            task = _latest_task(sqs, source_arn) or {}
+            if task.get("TaskHandle") == handle:
+                started = task.get("StartedTimestamp")
+            elif started is None or task.get("StartedTimestamp") != started:
+                sleep(poll_seconds)  # our task is not listed yet (the listing is eventually consistent)
+                continue
+            moved = int(task.get("ApproximateNumberOfMessagesMoved", 0))
+            progress = TaskProgress(task["Status"], moved, task.get("ApproximateNumberOfMessagesToMove"))
+            on_progress(progress)
+            if progress.status == "COMPLETED":
+                return RedriveResult(mode="move task", moved=moved)
+            _raise_if_ended(task, moved)
+            sleep(poll_seconds)
+    except KeyboardInterrupt:
+        answer = sqs.cancel_message_move_task(TaskHandle=handle)
+        moved = int(answer.get("ApproximateNumberOfMessagesMoved", moved))
+        raise MoveTaskCancelled(f"cancelled the move task after about {moved} messages: those stay on the "
+                                "processing queue, the rest stay on the DLQ; run `webhookctl dlq redrive` "
+                                "again to finish") from None
+
+
+def _raise_if_ended(task: Mapping[str, Any], moved: int) -> None:
+    status = task["Status"]
+    if status == "FAILED":
+        raise MoveTaskFailed(f"the message-move task failed after moving about {moved} messages: "
+                             f"{task.get('FailureReason', 'no reason given')}; fix that, then run "
+                             "`webhookctl dlq redrive` again (or add --client-side)")
+    if status in ("CANCELLING", "CANCELLED"):
+        raise MoveTaskCancelled(f"the message-move task was cancelled elsewhere after about {moved} "
+                                "messages; the rest stay on the DLQ")
+
+
+def _latest_task(sqs: Any, source_arn: str) -> dict[str, Any] | None:
+    try:
+        results = sqs.list_message_move_tasks(SourceArn=source_arn, MaxResults=1).get("Results", [])
+    except Exception as exc:
+        if is_unsupported(exc):
+            raise MoveTaskUnsupported(str(exc)) from exc
+        raise
+    return results[0] if results else None

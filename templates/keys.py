@@ -86,7 +86,8 @@ def _key_policy(s: Settings) -> PolicyDocument:
 
 
 def _via_services() -> Condition:
-    return Condition([
-        StringEquals("kms:ViaService", [service(name) for name in VIA_SERVICES]),
-        StringEquals("kms:CallerAccount", Sub("${AWS::AccountId}")),
-    ])
+    # One StringEquals holding both keys: two StringEquals elements would collapse into one JSON key.
+    return Condition(StringEquals({
+        "kms:ViaService": [service(name) for name in VIA_SERVICES],
+        "kms:CallerAccount": Sub("${AWS::AccountId}"),
+    }))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from webhookctl.errors import UsageError
 from webhookctl.templates import Settings, SettingsError, build_template
+
+TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Parameters", "Resources", "Outputs")
 
 
 def load_settings(suffix: str, overrides: Mapping[str, str]) -> Settings:
@@ -16,11 +19,15 @@ def load_settings(suffix: str, overrides: Mapping[str, str]) -> Settings:
         raise UsageError(f"invalid settings: {exc}") from exc
 
 
+def template_dict(settings: Settings) -> dict:
+    """The template in reading order; resources keep their dependency order (nothing is sorted)."""
+    body = build_template(settings).to_dict()
+    return {key: body[key] for key in TOP_LEVEL_ORDER if key in body}
+
+
 def render_template(settings: Settings, output_format: str = "json") -> str:
     """The template as JSON or YAML text; the same settings always give the same bytes."""
-    # Resources keep their dependency order (no sort_keys): readers see keys before tables before
-    # functions, and engines that create in key order still get a valid order.
-    body = build_template(settings).to_json(indent=2, sort_keys=False) + "\n"
+    body = json.dumps(template_dict(settings), indent=2) + "\n"
     if output_format == "json":
         return body
     from cfn_flip import to_yaml

@@ -1,0 +1,200 @@
+"""The rendered stack, resource by resource: the seed's Testing Considerations and the fixes to its flaws."""
+
+from __future__ import annotations
+
+from tests.templates.conftest import of_type, props
+
+NAME_PROPERTIES = ("TableName", "QueueName", "TopicName", "FunctionName", "RoleName", "Name", "LogGroupName",
+                   "AliasName", "AlarmName", "LayerName")
+
+
+def test_every_physical_name_carries_the_suffix(resources):
+    names = [(lid, p[key]) for lid, r in resources.items() for key in NAME_PROPERTIES
+             if isinstance(p := r.get("Properties", {}), dict) and isinstance(p.get(key), str)]
+    assert len(names) >= 25
+    assert [n for n in names if "qa7" not in n[1]] == []
+
+
+def test_seed_names(resources):
+    assert props(resources, "WebhookTable")["TableName"] == "PaymentWebhooks-qa7"
+    assert props(resources, "DeadLetterQueue")["QueueName"] == "webhook-dlq-qa7"
+    assert props(resources, "ProcessingQueue")["QueueName"] == "webhook-processing-qa7"
+    assert props(resources, "AlertTopic")["TopicName"] == "webhook-alerts-qa7"
+    assert props(resources, "SigningSecrets")["Name"] == "webhook-signing-secrets-qa7"
+    assert props(resources, "EncryptionKeyAlias")["AliasName"] == "alias/payment-webhooks-qa7"
+
+
+def test_nothing_is_retained_and_nothing_is_protected(resources):
+    policies = {(r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) for r in resources.values()}
+    assert {p for pair in policies for p in pair} <= {None, "Delete"}
+    assert props(resources, "WebhookTable")["DeletionProtectionEnabled"] is False
+
+
+def test_functions_runtime_architecture_tracing_layer_and_concurrency(resources):
+    functions = of_type(resources, "AWS::Lambda::Function")
+    assert sorted(functions) == ["AuditFunction", "ProcessorFunction", "ReceiverFunction"]
+    for logical_id, function in functions.items():
+        p = function["Properties"]
+        assert p["Runtime"] == "python3.11"
+        assert p["Architectures"] == ["arm64"]
+        assert p["TracingConfig"] == {"Mode": "Active"}
+        assert p["Layers"] == [{"Ref": "DependencyLayer"}]
+        assert p["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "HandlersKey"}}
+        assert p["KmsKeyArn"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+        assert p["LoggingConfig"] == {"LogGroup": {"Ref": logical_id.replace("Function", "LogGroup")}}
+        assert "DeadLetterConfig" not in p  # meaningless for SQS- and stream-triggered functions
+    assert props(resources, "ReceiverFunction")["ReservedConcurrentExecutions"] == 10
+    assert props(resources, "ProcessorFunction")["ReservedConcurrentExecutions"] == 5
+    assert props(resources, "ReceiverFunction")["Handler"] == "receiver.handler"
+
+
+def test_receiver_environment_names_what_it_uses(resources):
+    env = props(resources, "ReceiverFunction")["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == {"Ref": "WebhookTable"}
+    assert env["QUEUE_URL"] == {"Ref": "ProcessingQueue"}
+    assert env["SIGNING_SECRETS_ARN"] == {"Ref": "SigningSecrets"}
+    assert props(resources, "ProcessorFunction")["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "WebhookTable"}
+
+
+def test_layer_is_arm64_python311_from_the_artifact_bucket(resources):
+    layer = props(resources, "DependencyLayer")
+    assert layer["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Content"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "LayerKey"}}
+
+
+def test_log_groups_have_retention_and_the_key(resources):
+    groups = of_type(resources, "AWS::Logs::LogGroup")
+    assert len(groups) == 4
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == 30
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+
+
+def test_table_billing_stream_encryption_keys_recovery_ttl(resources):
+    table = props(resources, "WebhookTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "webhookId", "KeyType": "HASH"},
+                                  {"AttributeName": "timestamp", "KeyType": "RANGE"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "webhookId", "AttributeType": "S"},
+                                             {"AttributeName": "timestamp", "AttributeType": "S"}]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
+                                         "KMSMasterKeyId": {"Ref": "EncryptionKey"}}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_queues_retention_encryption_redrive_and_visibility(resources):
+    dlq, queue = props(resources, "DeadLetterQueue"), props(resources, "ProcessingQueue")
+    assert dlq["MessageRetentionPeriod"] == 14 * 86400
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": 3}
+    for q in of_type(resources, "AWS::SQS::Queue").values():
+        assert q["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    assert queue["VisibilityTimeout"] >= 6 * props(resources, "ProcessorFunction")["Timeout"]
+
+
+def test_every_queue_and_the_topic_deny_plain_http(resources):
+    policy = props(resources, "QueuesTlsOnlyPolicy")
+    assert sorted(q["Ref"] for q in policy["Queues"]) == ["AuditFailureQueue", "DeadLetterQueue",
+                                                          "ProcessingQueue"]
+    for document in (policy["PolicyDocument"], props(resources, "AlertTopicPolicy")["PolicyDocument"]):
+        deny = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_processor_event_source_cannot_burn_receive_counts(resources):
+    source = props(resources, "ProcessorQueueSource")
+    assert source["EventSourceArn"] == {"Fn::GetAtt": ["ProcessingQueue", "Arn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["ScalingConfig"]["MaximumConcurrency"] <= props(
+        resources, "ProcessorFunction")["ReservedConcurrentExecutions"]
+
+
+def test_audit_stream_source_cannot_stall_its_shard(resources):
+    source = props(resources, "AuditStreamSource")
+    assert source["EventSourceArn"] == {"Fn::GetAtt": ["WebhookTable", "StreamArn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["BisectBatchOnFunctionError"] is True
+    assert 0 <= source["MaximumRetryAttempts"] <= 10
+    assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400
+    assert source["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["AuditFailureQueue", "Arn"]}}}
+
+
+def test_api_post_only_validated_throttled_traced_and_logged(resources):
+    methods = of_type(resources, "AWS::ApiGateway::Method")
+    assert [m["Properties"]["HttpMethod"] for m in methods.values()] == ["POST"]
+    method = props(resources, "PostWebhookMethod")
+    assert method["RequestParameters"] == {"method.request.path.provider": True}
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    assert props(resources, "PathValidator")["ValidateRequestParameters"] is True
+    assert props(resources, "ProviderResource")["PathPart"] == "{provider}"
+    stage = props(resources, "ApiStage")
+    assert stage["TracingEnabled"] is True
+    assert stage["MethodSettings"] == [{"HttpMethod": "*", "ResourcePath": "/*", "MetricsEnabled": True,
+                                        "ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 2000}]
+    assert "ApiAccessLogGroup" in str(stage["AccessLogSetting"]["DestinationArn"])
+    assert '"status": "$context.status"' in stage["AccessLogSetting"]["Format"]
+
+
+def test_lambda_permission_is_scoped_to_this_api(resources):
+    permission = props(resources, "ApiInvokesReceiver")
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["SourceArn"]["Fn::Sub"][1] == {"Api": {"Ref": "WebhookApi"}}
+    assert permission["SourceArn"]["Fn::Sub"][0].endswith(":${Api}/*/POST/webhook/*")
+
+
+def test_waf_rate_rule_trusted_cidrs_and_stage_association(resources):
+    acl = props(resources, "WebAcl")
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert (rate["Limit"], rate["EvaluationWindowSec"], rate["AggregateKeyType"]) == (600, 300, "IP")
+    assert rule["Action"] == {"Block": {}}
+    assert rate["ScopeDownStatement"]["NotStatement"]["Statement"]["IPSetReferenceStatement"] == {
+        "Arn": {"Fn::GetAtt": ["TrustedProviderIps", "Arn"]}}
+    for visibility in (acl["VisibilityConfig"], rule["VisibilityConfig"]):
+        assert visibility["CloudWatchMetricsEnabled"] and visibility["SampledRequestsEnabled"]
+    association = props(resources, "WebAclAssociation")
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+    assert association["ResourceArn"]["Fn::Sub"][1] == {"Api": {"Ref": "WebhookApi"},
+                                                        "Stage": {"Ref": "ApiStage"}}
+
+
+def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 7
+    for alarm in alarms.values():
+        p = alarm["Properties"]
+        assert p["AlarmActions"] == p["OKActions"] == [{"Ref": "AlertTopic"}]
+        assert p["TreatMissingData"] == "notBreaching"
+        assert p["AlarmName"].startswith("payment-webhooks-qa7-")
+    dlq = props(resources, "DlqDepthAlarm")
+    assert (dlq["Namespace"], dlq["MetricName"], dlq["Threshold"]) == (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", 1)
+    assert dlq["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    errors = {p["Properties"]["Dimensions"][0]["Value"]["Ref"] for p in alarms.values()
+              if p["Properties"]["MetricName"] == "Errors"}
+    assert errors == {"ReceiverFunction", "ProcessorFunction", "AuditFunction"}
+
+
+def test_topic_is_encrypted_and_only_this_accounts_alarms_publish(resources):
+    assert props(resources, "AlertTopic")["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    allow = [s for s in props(resources, "AlertTopicPolicy")["PolicyDocument"]["Statement"]
+             if s["Effect"] == "Allow"]
+    assert allow == [{
+        "Sid": "StackAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["sns:Publish"], "Resource": [{"Ref": "AlertTopic"}],
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}},
+                      "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:"
+                                                                "${AWS::AccountId}:alarm:payment-webhooks-qa7-*"}}},
+    }]
+
+
+def test_secret_starts_empty_and_uses_the_key(resources):
+    secret = props(resources, "SigningSecrets")
+    assert secret["SecretString"] == "{}"
+    assert secret["KmsKeyId"] == {"Ref": "EncryptionKey"}

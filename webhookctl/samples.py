@@ -29,8 +29,10 @@ class Sample:
     body: bytes
     # A string inside the signed bytes (the payment reference): --tamper alters it.
     reference: str
-    # Provider headers that are not the signature (GitHub's event name, Standard Webhooks' id...).
+    # Provider headers that are not part of the signature.
     headers: dict[str, str] = field(default_factory=dict)
+    # Ids the provider's signer puts in signed headers (Standard Webhooks' msgId, GitHub's delivery...).
+    sign_options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,7 @@ def razorpay_event(kind: str, now: int, token: Token, money: Money) -> Sample:
                                          "phase": "chargeback", "status": "open", "created_at": now}}
     body = {"entity": "event", "account_id": f"acc_{token(7)}", "event": event_type,
             "contains": list(payload), "payload": payload, "created_at": now}
-    return Sample("razorpay", kind, event_id, event_type, encode(body), payment,
-                  {"X-Razorpay-Event-Id": event_id})
+    return Sample("razorpay", kind, event_id, event_type, encode(body), payment, {}, {"eventId": event_id})
 
 
 # --- Paddle Billing: https://developer.paddle.com/webhooks/overview
@@ -230,7 +231,7 @@ def standard_event(kind: str, now: int, token: Token, money: Money) -> Sample:
     payload = {"type": event_type, "timestamp": iso(now),
                "data": {"id": payment, "amount": money.amount, "currency": money.currency,
                         "status": kind.removeprefix("payment_")}}
-    return Sample("standard", kind, event_id, event_type, encode(payload), payment, {"webhook-id": event_id})
+    return Sample("standard", kind, event_id, event_type, encode(payload), payment, {}, {"msgId": event_id})
 
 
 # --- GitHub: Sponsors and Marketplace are GitHub's payment events (https://docs.github.com/en/webhooks).
@@ -253,9 +254,9 @@ def github_event(kind: str, now: int, token: Token, money: Money) -> Sample:
     payload = {"action": action, "effective_date": iso(now), **subject,
                "sender": {"id": account, "login": f"user-{token(3)}", "type": "User"}}
     reference = next(iter(subject.values())).get("node_id") or str(account)
-    return Sample("github", kind, delivery, event, encode(payload), reference,
-                  {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
-                   "X-GitHub-Hook-ID": "1", "User-Agent": "GitHub-Hookshot/webhookctl"})
+    return Sample("github", kind, delivery, f"{event}.{action}", encode(payload), reference,
+                  {"X-GitHub-Hook-ID": "1", "User-Agent": "GitHub-Hookshot/webhookctl"},
+                  {"event": event, "delivery": delivery})
 
 
 def _uuid(token: Token) -> str:
@@ -274,3 +275,29 @@ BUILDERS: dict[str, Callable[[str, int, Token, Money], Sample]] = {
     "stripe": stripe_event, "adyen": adyen_event, "square": square_event, "checkout": checkout_event,
     "razorpay": razorpay_event, "paddle": paddle_event, "standard": standard_event, "github": github_event,
 }
+
+
+def file_event(provider: str, body: bytes, *, now: int, token: Token = secrets.token_hex) -> Sample:
+    """A body from a file, sent as is; ids that the provider carries in headers are fresh."""
+    if provider not in BUILDERS:
+        raise ValueError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    event_id, event_type = _ids_in(body)
+    fresh = {"standard": lambda: {"msgId": f"msg_{token(12)}"},
+             "razorpay": lambda: {"eventId": token(8)},
+             "github": lambda: {"delivery": _uuid(token), "event": "ping"}}
+    options = fresh.get(provider, dict)()
+    event_id = options.get("msgId") or options.get("eventId") or options.get("delivery") or event_id
+    return Sample(provider, "file", event_id, event_type, body, "", {}, options)
+
+
+def _ids_in(body: bytes) -> tuple[str, str]:
+    """Best-effort (event id, type) of a file's event, for display only."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "-", "-"
+    if not isinstance(payload, dict):
+        return "-", "-"
+    event_id = payload.get("id") or payload.get("event_id") or "-"
+    event_type = payload.get("type") or payload.get("event_type") or payload.get("event") or "-"
+    return str(event_id), str(event_type)

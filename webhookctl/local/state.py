@@ -4,17 +4,69 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from webhookctl.errors import UsageError
 
-STATE_FILE = Path(os.environ.get("WEBHOOKCTL_STATE_DIR", ".webhookctl")) / "local.json"
+STATE_DIR_ENV = "WEBHOOKCTL_STATE_DIR"
+# The embedded emulator accepts any credentials; botocore still wants some to sign with.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "webhookctl-local", "AWS_SECRET_ACCESS_KEY": "webhookctl-local"}
+
+
+@dataclass(frozen=True)
+class LocalState:
+    """What `local up` publishes while it runs."""
+
+    endpoint_url: str  # the emulator: AWS_ENDPOINT_URL for every other command
+    webhook_url: str  # the sandbox gateway: POST {webhook_url}{provider}
+    suffix: str
+    region: str
+    pid: int
+
+
+def state_file(state_dir: str | os.PathLike | None = None) -> Path:
+    directory = state_dir or os.environ.get(STATE_DIR_ENV) or ".webhookctl"
+    return Path(directory) / "local.json"
+
+
+def write_state(state: LocalState, path: Path) -> None:
+    """Written atomically, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def remove_state(path: Path, pid: int) -> None:
+    """Removes the file only if this sandbox wrote it (another one may have started since)."""
+    try:
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def read_state(path: Path | None = None) -> LocalState:
+    """The running sandbox's state, or a usage error saying how to start one."""
+    path = path or state_file()
+    try:
+        return LocalState(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"no local sandbox found ({path}): start one with "
+                         "`webhookctl local up`, or set AWS_ENDPOINT_URL") from exc
 
 
 def local_endpoint() -> str:
-    """The sandbox's endpoint URL, or a usage error saying how to start one."""
-    try:
-        return json.loads(STATE_FILE.read_text())["endpoint_url"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise UsageError(f"no local sandbox found ({STATE_FILE}): start one with "
-                         "`webhookctl local up`, or set AWS_ENDPOINT_URL") from exc
+    """The sandbox's endpoint URL; also points this process's region and credentials at it."""
+    state = read_state()
+    use_sandbox_environment(state, os.environ)
+    return state.endpoint_url
+
+
+def use_sandbox_environment(state: LocalState, environ: dict | os._Environ) -> None:
+    """The sandbox's region and dummy credentials, so a profile elsewhere cannot misdirect the calls."""
+    environ.update(DUMMY_CREDENTIALS, AWS_DEFAULT_REGION=state.region, AWS_REGION=state.region)
+    environ.pop("AWS_SESSION_TOKEN", None)
+    environ.pop("AWS_PROFILE", None)

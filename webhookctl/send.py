@@ -1,0 +1,229 @@
+"""`webhookctl send`: sign sample events exactly as each provider does, POST them, and check the answers.
+
+Signing is the receiver's own (webhook_common.providers), so what send produces is what the receiver
+verifies. No click here; the clock, the HTTP call and the thread pool size are parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from webhookctl.errors import UsageError, WebhookctlError
+from webhookctl.samples import Sample
+
+Clock = Callable[[], float]
+
+
+class SendFailed(WebhookctlError):
+    """At least one delivery got an answer other than the one expected."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to POST and what to sign with."""
+
+    url: str
+    secret: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One signed HTTP request, ready to send."""
+
+    sample: Sample
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    expect: str  # "new" | "duplicate" | "rejected"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+    latency_ms: float
+
+    def json(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.body)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery: Delivery
+    reply: Reply
+
+    @property
+    def problem(self) -> str | None:
+        return unexpected(self.delivery.expect, self.reply)
+
+
+def unexpected(expect: str, reply: Reply) -> str | None:
+    """Why REPLY is not what a delivery expecting EXPECT should get, or None."""
+    if expect == "rejected":
+        return None if reply.status == 401 else f"expected 401 for a tampered event, got {reply.status}"
+    if reply.status != 200:
+        return f"expected 200, got {reply.status}"
+    answer = reply.json()
+    wanted = expect == "duplicate"
+    if answer.get("received") is not True or answer.get("duplicate") is not wanted:
+        return f"expected received: true, duplicate: {str(wanted).lower()}; got {reply.body.strip()}"
+    return None
+
+
+# --- signing
+
+
+def signed(sample: Sample, target: Target, *, now: int, expect: str = "new") -> Delivery:
+    """The sample signed with the target's secret as its provider signs it (fresh timestamp)."""
+    from webhookctl.handlers.webhook_common.providers import sign_request
+
+    # Square signs the notification URL: the one configured with the secret, else the one we post to.
+    options = {"requestUrl": target.url, **target.options, **sample.sign_options}
+    body, signature = sign_request(sample.provider, sample.body, target.secret, now, options)
+    headers = {"Content-Type": "application/json", **sample.headers, **signature}
+    return Delivery(sample, target.url, body, headers, expect)
+
+
+def tampered(delivery: Delivery) -> Delivery:
+    """The same request with one byte of the signed content changed after signing (still valid JSON)."""
+    body = delivery.body
+    at = body.find(delivery.sample.reference.encode()) if delivery.sample.reference else -1
+    at = at + len(delivery.sample.reference) - 1 if at >= 0 else _first_digit(body)
+    changed = bytes([_other(body[at])])
+    return replace(delivery, body=body[:at] + changed + body[at + 1:], expect="rejected")
+
+
+def _first_digit(body: bytes) -> int:
+    for index, byte in enumerate(body):
+        if 0x30 <= byte <= 0x39:
+            return index
+    raise UsageError("cannot tamper with this event: it holds no digit to alter")
+
+
+def _other(byte: int) -> int:
+    """A different character of the same class, so the body stays valid JSON."""
+    if 0x30 <= byte <= 0x39:
+        return 0x30 + (byte - 0x30 + 1) % 10
+    return byte ^ 0x01 if chr(byte).isalpha() and chr(byte ^ 0x01).isalpha() else 0x41
+
+
+# --- HTTP
+
+
+def post(delivery: Delivery, *, timeout: float = 15.0, clock: Clock = time.perf_counter) -> Reply:
+    """POSTs with urllib; any HTTP status is a Reply, a dead endpoint is a clear error."""
+    request = urllib.request.Request(delivery.url, data=delivery.body, headers=delivery.headers,
+                                     method="POST")
+    started = clock()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, text = response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise SendFailed(f"POST {delivery.url} failed: {reason}; is the endpoint up "
+                         "(`webhookctl local up`, or `webhookctl status --suffix S`)?") from error
+    return Reply(status, text, (clock() - started) * 1000)
+
+
+Poster = Callable[[Delivery], Reply]
+
+
+def deliver(deliveries: Iterable[Delivery], poster: Poster = post) -> list[Outcome]:
+    """One after the other, in order (a duplicate must follow its original)."""
+    return [Outcome(delivery, poster(delivery)) for delivery in deliveries]
+
+
+def deliver_concurrently(deliveries: list[Delivery], *, workers: int, poster: Poster = post,
+                         clock: Clock = time.perf_counter) -> LoadReport:
+    """All at once through a bounded pool; the report has throughput and latency percentiles."""
+    started = clock()
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(deliveries)))) as pool:
+        replies = list(pool.map(poster, deliveries))
+    elapsed = clock() - started
+    return LoadReport([Outcome(d, r) for d, r in zip(deliveries, replies, strict=True)], elapsed)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    outcomes: list[Outcome]
+    elapsed_s: float
+
+    @property
+    def per_second(self) -> float:
+        return len(self.outcomes) / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def percentile(self, p: float) -> float:
+        return percentile([o.reply.latency_ms for o in self.outcomes], p)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of VALUES; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+# --- where to send and with which secret
+
+
+def secret_entry(secret_string: str, provider: str, where: str) -> tuple[str, dict[str, Any]]:
+    """The newest signing secret for PROVIDER and its options, from the secrets document."""
+    from webhookctl.secrets import SecretDocumentError, provider_entry
+
+    try:
+        document = json.loads(secret_string)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise SecretDocumentError(f"{where} is not a JSON object of provider -> secrets; "
+                                  "fix it with `webhookctl secrets set`")
+    secrets, options = provider_entry(document, provider)
+    if not secrets:
+        raise UsageError(f"no signing secret for {provider} in {where}: add one with "
+                         f"`webhookctl secrets set --provider {provider}`, or pass --secret")
+    # Secrets are stored newest first (webhookctl.secrets): sign as the provider does now.
+    return secrets[0], options
+
+
+def stack_secret(secretsmanager: Any, secret_arn: str, provider: str) -> tuple[str, dict[str, Any]]:
+    value = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
+    return secret_entry(value, provider, f"secret {secret_arn}")
+
+
+def format_outcome(outcome: Outcome) -> str:
+    sample, reply = outcome.delivery.sample, outcome.reply
+    verdict = "ok" if outcome.problem is None else f"UNEXPECTED: {outcome.problem}"
+    return (f"{sample.provider} {sample.event_type} {sample.event_id} -> {reply.status} "
+            f"{reply.body.strip()} {reply.latency_ms:.1f} ms [{verdict}]")
+
+
+def format_load(report: LoadReport) -> str:
+    failed = sum(1 for o in report.outcomes if o.problem)
+    return (f"{len(report.outcomes)} sent in {report.elapsed_s:.2f} s: {report.per_second:.1f} webhooks/s, "
+            f"latency p50 {report.percentile(50):.1f} ms, p99 {report.percentile(99):.1f} ms, "
+            f"{failed} unexpected")
+
+
+def check(outcomes: list[Outcome]) -> None:
+    """Raises SendFailed naming the first unexpected answer and how many there were."""
+    problems = [o for o in outcomes if o.problem]
+    if problems:
+        first, sample = problems[0], problems[0].delivery.sample
+        raise SendFailed(f"{len(problems)} of {len(outcomes)} deliveries got an unexpected answer; first: "
+                         f"{sample.provider} {sample.event_id}: {first.problem}")

@@ -35,6 +35,9 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
                                       DisplayName=f"Payment webhook alerts ({s.suffix})"))
     t.add_resource(tsns.TopicPolicy("AlertTopicPolicy", Topics=[topic.ref()],
                                     PolicyDocument=_topic_policy(s, topic)))
+    for number, address in enumerate(s.alert_emails, start=1):
+        t.add_resource(tsns.SubscriptionResource(f"AlertEmail{number}", TopicArn=topic.ref(),
+                                                 Protocol="email", Endpoint=address))
     alarm = _AlarmFactory(t, s, topic)
     by_output = {
         outputs.DLQ_DEPTH_ALARM: alarm.sqs("DlqDepth", "dlq-depth", queues.dead_letter,

@@ -68,6 +68,8 @@ def add_api(t: Template, s: Settings, keys: Keys, receiver: Function) -> Api:
         TracingEnabled=True,
         MethodSettings=[apigw.MethodSetting(
             ResourcePath="/*", HttpMethod="*", MetricsEnabled=True,
+            # Execution logs with data tracing would copy request bodies (card data) into CloudWatch.
+            DataTraceEnabled=False,
             ThrottlingRateLimit=s.api_rate_limit, ThrottlingBurstLimit=s.api_burst_limit)],
         # API Gateway wants the log group ARN without the ":*" that GetAtt Arn carries.
         AccessLogSetting=apigw.AccessLogSetting(

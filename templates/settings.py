@@ -15,6 +15,7 @@ from typing import Any
 SUFFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 SUFFIX_RULE = ("lowercase letters, digits and hyphens, starting with a letter, "
                "at most 20 characters (e.g. dev, prod, team-a)")
+EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
@@ -36,6 +37,10 @@ def _one_of(values: tuple[int, ...]) -> tuple[Callable[[Any], bool], str]:
 
 def _setting(default: Any, rule: tuple[Callable[[Any], bool], str] | None, doc: str) -> Any:
     return field(default=default, metadata={"rule": rule, "doc": doc})
+
+
+def _valid_emails(values: tuple[str, ...]) -> bool:
+    return all(EMAIL_PATTERN.match(v) for v in values)
 
 
 def _valid_cidrs(values: tuple[str, ...]) -> bool:
@@ -61,6 +66,9 @@ class Settings:
     trusted_cidrs: tuple[str, ...] = _setting(
         (), (_valid_cidrs, "comma-separated IPv4 CIDRs such as 192.0.2.0/24"),
         "source CIDRs the WAF rate rule does not count (payment providers' IPs)")
+    alert_emails: tuple[str, ...] = _setting(
+        (), (_valid_emails, "comma-separated e-mail addresses such as oncall@example.com"),
+        "addresses subscribed to the alert topic (each confirms by e-mail)")
     dlq_retention_days: int = _setting(14, _between(1, 14), "dead-letter queue retention, days")
     processing_retention_days: int = _setting(4, _between(1, 14), "processing queue retention, days")
     max_receive_count: int = _setting(3, _between(1, 1000), "receives before a message goes to the DLQ")

@@ -134,6 +134,7 @@ def test_api_post_only_validated_throttled_traced_and_logged(resources):
     stage = props(resources, "ApiStage")
     assert stage["TracingEnabled"] is True
     assert stage["MethodSettings"] == [{"HttpMethod": "*", "ResourcePath": "/*", "MetricsEnabled": True,
+                                        "DataTraceEnabled": False,
                                         "ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 2000}]
     assert "ApiAccessLogGroup" in str(stage["AccessLogSetting"]["DestinationArn"])
     assert '"status": "$context.status"' in stage["AccessLogSetting"]["Format"]
@@ -192,6 +193,17 @@ def test_topic_is_encrypted_and_only_this_accounts_alarms_publish(resources):
                       "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:"
                                                                 "${AWS::AccountId}:alarm:payment-webhooks-qa7-*"}}},
     }]
+
+
+def test_alert_emails_subscribe_to_the_topic():
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    template = rendered(Settings.from_overrides({"alert_emails": "oncall@example.com,pager@example.com"}))
+    subscriptions = of_type(template["Resources"], "AWS::SNS::Subscription")
+    assert sorted((s["Properties"]["Endpoint"], s["Properties"]["Protocol"], s["Properties"]["TopicArn"]["Ref"])
+                  for s in subscriptions.values()) == [("oncall@example.com", "email", "AlertTopic"),
+                                                       ("pager@example.com", "email", "AlertTopic")]
 
 
 def test_secret_starts_empty_and_uses_the_key(resources):

@@ -19,7 +19,8 @@ VARIANTS = {
         {"trusted_cidrs": "192.0.2.0/24,198.51.100.0/24", "receiver_reserved_concurrency": "200",
          "processor_reserved_concurrency": "20", "processor_max_concurrency": "20",
          "processor_timeout": "60", "queue_visibility_timeout": "360", "waf_window_seconds": "60",
-         "log_retention_days": "365", "alert_emails": "oncall@example.com,pager@example.com"}, suffix="team-a-prod-eu1"),
+         "log_retention_days": "365", "alert_emails": "oncall@example.com,pager@example.com"},
+        suffix="team-a-prod-eu1"),
 }
 
 

@@ -1,0 +1,100 @@
+"""The artifact bucket: a managed default made safe on first use, and uploads skipped when content exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from webhookctl.errors import WebhookctlError
+
+NONCURRENT_DAYS = 30
+
+
+def managed_bucket_name(account: str, region: str) -> str:
+    return f"webhookctl-artifacts-{account}-{region}"
+
+
+def tls_only_policy(bucket: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+
+
+def ensure_managed_bucket(s3: Any, bucket: str, region: str) -> bool:
+    """Create and harden the managed bucket if it is missing; True when it was created now."""
+    if _bucket_exists(s3, bucket):
+        return False
+    # us-east-1 is the one region that rejects an explicit LocationConstraint.
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+    # SSE-S3 rather than a KMS key: CloudFormation and Lambda read the artifacts with no key grant.
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+        "ID": "expire-old-artifact-versions", "Status": "Enabled", "Filter": {"Prefix": ""},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_DAYS},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only_policy(bucket)))
+    return True
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return True
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        if code in ("403", "AccessDenied"):
+            raise WebhookctlError(f"artifact bucket {bucket} exists but this account cannot use it (owned "
+                                  "by another account, or no s3:ListBucket): pass --bucket NAME") from exc
+        raise
+
+
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def upload_if_missing(s3: Any, bucket: str, key: str, path: Path, sha256: str,
+                      content_type: str = "application/zip") -> bool:
+    """Upload unless the content-addressed key is already there; True when bytes were sent."""
+    if object_exists(s3, bucket, key):
+        return False
+    with path.open("rb") as body:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
+                      Metadata={"sha256": sha256})
+    return True
+
+
+def put_if_missing(s3: Any, bucket: str, key: str, data: bytes, content_type: str) -> bool:
+    if object_exists(s3, bucket, key):
+        return False
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+    return True
+
+
+def delete_all_versions(s3: Any, bucket: str, key: str) -> int:
+    """Every version and delete marker of one key (a versioned bucket keeps them otherwise)."""
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+              for v in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])] if v["Key"] == key]
+    if doomed:
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+    return len(doomed)

@@ -1,0 +1,187 @@
+"""`webhookctl package | deploy | diff | status | destroy`: the stack lifecycle."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from webhookctl.context import AppContext, pass_app
+from webhookctl.options import aws_options, format_option, parse_pairs, suffix_option, yes_option
+
+if TYPE_CHECKING:
+    from webhookctl.deploy import Deployer
+
+# Tests replace these (instant sleeps, a tmp layer cache); commands read them when they run.
+TIMING: Any = None
+PACKAGING: Any = None
+
+
+class ClickUi:
+    """Progress on stderr; confirmation only where a person can answer."""
+
+    def __init__(self, interactive: bool) -> None:
+        self.interactive = interactive
+
+    def say(self, text: str) -> None:
+        click.echo(text, err=True)
+
+    def confirm(self, question: str) -> bool:
+        return click.confirm(question, default=False, err=True)
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _deployer(app: AppContext) -> Deployer:
+    from webhookctl.deploy import Deployer, PackageConfig
+    from webhookctl.events import Timing
+
+    return Deployer(app.clients, ClickUi(is_interactive()), TIMING or Timing(), PACKAGING or PackageConfig())
+
+
+def _echo_outputs(outputs: dict[str, str]) -> None:
+    from webhookctl.output import table
+
+    if outputs:
+        click.echo(table(("OUTPUT", "VALUE"), sorted(outputs.items())))
+
+
+def _dump(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+@click.command()
+@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".webhookctl/artifacts"), show_default=True, help="Directory for the zips.")
+@format_option
+def package(output_dir: Path, output_format: str) -> None:
+    """Build handlers.zip and layer.zip (no AWS needed)."""
+    from webhookctl.deploy import PackageConfig
+    from webhookctl.output import table
+    from webhookctl.packaging import package_all
+
+    config = PACKAGING or PackageConfig()
+    artifacts = package_all(output_dir, cache_dir=config.cache_dir, requirements=config.requirements,
+                            pip=config.pip)
+    rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
+            for a in artifacts]
+    if output_format == "json":
+        _dump(rows)
+        return
+    click.echo(table(("ARTIFACT", "PATH", "BYTES", "SHA256"),
+                     [(r["name"], r["path"], r["size"], r["sha256"]) for r in rows]))
+
+
+def _deploy_inputs(f: Any) -> Any:
+    f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Override a setting (repeatable); see `webhookctl render --list-settings`.")(f)
+    f = click.option("--bucket", help="Artifact bucket (default: webhookctl-artifacts-ACCOUNT-REGION, "
+                                      "created on first use).")(f)
+    return aws_options(suffix_option()(f))
+
+
+@click.command()
+@_deploy_inputs
+@click.option("--tags", "tag_pairs", multiple=True, metavar="KEY=VALUE", help="Stack tag (repeatable).")
+@yes_option
+@click.option("--no-execute", is_flag=True, help="Create the change set and stop, for review.")
+@click.option("--fail-on-empty", is_flag=True, help="Exit 1 when there is nothing to deploy.")
+@click.option("--protect", is_flag=True, help="Turn on termination protection after the deploy.")
+@format_option
+@pass_app
+def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None,
+           tag_pairs: tuple[str, ...], yes: bool, no_execute: bool, fail_on_empty: bool, protect: bool,
+           output_format: str) -> None:
+    """Package, upload what changed, and create or update the stack through a change set."""
+    from webhookctl.changeset import changes_json
+    from webhookctl.deploy import DeployOptions
+
+    options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"),
+                            tags=parse_pairs(tag_pairs, "--tags"), bucket=bucket, yes=yes,
+                            no_execute=no_execute, fail_on_empty=fail_on_empty, protect=protect)
+    result = _deployer(app).deploy(options)
+    if output_format == "json":
+        change_set = result.change_set
+        _dump({"stack": result.stack_name, "status": result.status, "bucket": result.bucket,
+               "uploads": result.uploads, "outputs": result.outputs,
+               "changeSet": None if change_set is None or change_set.empty else
+               {"name": change_set.name, "type": change_set.change_set_type,
+                "changes": changes_json(change_set.changes)}})
+        return
+    _echo_outputs(result.outputs)
+
+
+@click.command()
+@_deploy_inputs
+@click.option("--fail", is_flag=True, help="Exit 1 when there are changes.")
+@format_option
+@pass_app
+def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None, fail: bool,
+         output_format: str) -> None:
+    """Show the change set deploy would execute (created, printed, deleted)."""
+    from webhookctl.changeset import changes_json, changes_table
+    from webhookctl.deploy import DeployOptions
+    from webhookctl.errors import WebhookctlError
+
+    options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"), bucket=bucket)
+    change_set = _deployer(app).diff(options)
+    if output_format == "json":
+        _dump({"stack": options.stack_name, "changes": changes_json(change_set.changes),
+               "type": change_set.change_set_type})
+    elif change_set.empty:
+        click.echo(f"stack {options.stack_name} is up to date", err=True)
+    else:
+        click.echo(changes_table(change_set.changes))
+    if fail and not change_set.empty:
+        raise WebhookctlError(f"{len(change_set.changes)} change(s) pending for {options.stack_name} "
+                              "(--fail)")
+
+
+@click.command()
+@suffix_option()
+@aws_options
+@format_option
+@pass_app
+def status(app: AppContext, suffix: str, output_format: str) -> None:
+    """Stack status, last update and outputs."""
+    from webhookctl.output import table
+    from webhookctl.stack_outputs import StackNotFound, describe_stack
+
+    name = f"payment-webhooks-{suffix}"
+    stack = describe_stack(app.clients.cloudformation, name)
+    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
+        raise StackNotFound(f"stack {name} not found: deploy it with `webhookctl deploy --suffix {suffix}`")
+    updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    summary = {"stack": name, "status": stack["StackStatus"], "statusReason": stack.get("StackStatusReason"),
+               "lastUpdated": updated.isoformat() if updated else None,
+               "terminationProtection": bool(stack.get("EnableTerminationProtection")), "outputs": outputs}
+    if output_format == "json":
+        _dump(summary)
+        return
+    rows = [("stack", name), ("status", stack["StackStatus"]), ("last update", summary["lastUpdated"]),
+            ("termination protection", "on" if summary["terminationProtection"] else "off")]
+    if summary["statusReason"]:
+        rows.insert(2, ("reason", summary["statusReason"]))
+    click.echo(table(("STACK", ""), rows))
+    click.echo()
+    _echo_outputs(outputs)
+
+
+@click.command()
+@suffix_option()
+@aws_options
+@yes_option
+@click.option("--purge-artifacts", is_flag=True,
+              help="Also delete this stack's handler and layer zips (all versions) from the bucket.")
+@pass_app
+def destroy(app: AppContext, suffix: str, yes: bool, purge_artifacts: bool) -> None:
+    """Delete the stack and everything in it, streaming events."""
+    final = _deployer(app).destroy(suffix, yes, purge_artifacts)
+    if final != "ABSENT":
+        click.echo(f"stack payment-webhooks-{suffix} deleted", err=True)

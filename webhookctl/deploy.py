@@ -1,0 +1,334 @@
+"""The stack lifecycle: package, upload what changed, plan a change set, execute it while streaming events,
+recover stacks stuck in failed states, and report outputs. Progress goes through `Ui`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from webhookctl import bucket as buckets
+from webhookctl.changeset import ChangeSet, ChangeSetRequest, TemplateSource, changes_table, create_change_set
+from webhookctl.errors import NotConfirmed, StackError
+from webhookctl.events import (
+    DEPLOY_SUCCESS,
+    REVIEW,
+    EventStream,
+    Timing,
+    first_failure,
+    is_in_progress,
+    wait_for_stack,
+)
+from webhookctl.packaging import Artifacts, PipRunner, package_all
+from webhookctl.stack_outputs import describe_stack
+
+# CreateChangeSet's TemplateBody limit; larger templates must be passed as an S3 URL.
+TEMPLATE_BODY_LIMIT = 51_200
+SUFFIX_TAG = "webhookctl:suffix"
+
+
+class Ui(Protocol):
+    interactive: bool
+
+    def say(self, text: str) -> None: ...
+
+    def confirm(self, question: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PackageConfig:
+    """Where packaging reads and caches; defaults are the installed requirements and the user cache."""
+
+    cache_dir: Path | None = None
+    requirements: Path | None = None
+    pip: PipRunner | None = None
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    suffix: str
+    settings: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    bucket: str | None = None
+    yes: bool = False
+    no_execute: bool = False
+    fail_on_empty: bool = False
+    protect: bool = False
+
+    @property
+    def stack_name(self) -> str:
+        return f"payment-webhooks-{self.suffix}"
+
+
+@dataclass
+class DeployResult:
+    stack_name: str
+    status: str  # UP_TO_DATE | CHANGE_SET_CREATED | CREATE_COMPLETE | UPDATE_COMPLETE
+    change_set: ChangeSet | None = None
+    uploads: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    bucket: str | None = None
+
+
+@dataclass
+class Deployer:
+    """One stack's lifecycle against one set of clients."""
+
+    clients: Any
+    ui: Ui
+    timing: Timing = field(default_factory=Timing)
+    packaging: PackageConfig = field(default_factory=PackageConfig)
+
+    @property
+    def cfn(self) -> Any:
+        return self.clients.cloudformation
+
+    @property
+    def region(self) -> str:
+        return self.cfn.meta.region_name
+
+    # --- deploy ---------------------------------------------------------------------------------
+
+    def deploy(self, options: DeployOptions) -> DeployResult:
+        stack = self._ready_stack(options)
+        bucket = self._bucket(options.bucket, create=True)
+        with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
+            artifacts = self._package(Path(build))
+            uploads = [a.key for a in artifacts if buckets.upload_if_missing(
+                self.clients.s3, bucket, a.key, a.path, a.sha256)]
+        for key in uploads:
+            self.ui.say(f"uploaded s3://{bucket}/{key}")
+        change_set = self._plan(options, stack, bucket, artifacts)
+        result = DeployResult(options.stack_name, "UP_TO_DATE", change_set, uploads, bucket=bucket)
+        if change_set.empty:
+            self.ui.say(f"stack {options.stack_name} is up to date")
+            if options.fail_on_empty:
+                raise StackError(f"stack {options.stack_name} is up to date: nothing to deploy "
+                                 "(--fail-on-empty)")
+            result.outputs = self.outputs(options.stack_name)
+            return result
+        self.ui.say(changes_table(change_set.changes))
+        if options.no_execute:
+            self.ui.say(f"change set {change_set.name} created, not executed; review it, then run:\n"
+                        f"  {self._execute_command(options.stack_name, change_set.name)}")
+            result.status = "CHANGE_SET_CREATED"
+            return result
+        self._confirm_execution(options, change_set)
+        final = self._execute(change_set)
+        if options.protect:
+            self.cfn.update_termination_protection(StackName=change_set.stack_id,
+                                                   EnableTerminationProtection=True)
+            self.ui.say(f"termination protection is on for {options.stack_name}")
+        result.status = final["StackStatus"]
+        result.outputs = _outputs_of(final) or self.outputs(options.stack_name)
+        return result
+
+    def diff(self, options: DeployOptions) -> ChangeSet:
+        """The change set deploy would execute, then deleted (with the shell stack of a CREATE)."""
+        stack = describe_stack(self.cfn, options.stack_name)
+        bucket = options.bucket or _parameter(stack, "ArtifactBucket") or self._bucket(None, create=False)
+        with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
+            artifacts = self._package(Path(build))
+        change_set = self._plan(options, stack, bucket, artifacts)
+        if change_set.empty:
+            return change_set
+        self.cfn.delete_change_set(ChangeSetName=change_set.id)
+        if change_set.change_set_type == "CREATE":
+            # The CREATE change set made an empty REVIEW_IN_PROGRESS stack: leave nothing behind.
+            self.cfn.delete_stack(StackName=change_set.stack_id)
+        return change_set
+
+    def _package(self, build: Path) -> Artifacts:
+        config = self.packaging
+        return package_all(build, cache_dir=config.cache_dir, requirements=config.requirements,
+                           pip=config.pip)
+
+    def _bucket(self, given: str | None, create: bool) -> str:
+        if given:
+            return given
+        account = self.clients.sts.get_caller_identity()["Account"]
+        name = buckets.managed_bucket_name(account, self.region)
+        if create and buckets.ensure_managed_bucket(self.clients.s3, name, self.region):
+            self.ui.say(f"created artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
+        return name
+
+    def _plan(self, options: DeployOptions, stack: dict[str, Any] | None, bucket: str,
+              artifacts: Artifacts) -> ChangeSet:
+        from webhookctl.render import load_settings, render_template
+
+        settings = load_settings(options.suffix, options.settings)
+        for warning in settings.capacity_warnings():
+            self.ui.say(f"warning: {warning}")
+        # Compact JSON keeps the template under the body limit; key order is kept for readers.
+        body = json.dumps(json.loads(render_template(settings, "json")), separators=(",", ":"))
+        exists = stack is not None and stack["StackStatus"] != REVIEW
+        request = ChangeSetRequest(
+            stack_name=options.stack_name, name=self._change_set_name(),
+            change_set_type="UPDATE" if exists else "CREATE",
+            template=self._template_source(bucket, body),
+            parameters={"ArtifactBucket": bucket, "HandlersKey": artifacts.handlers.key,
+                        "LayerKey": artifacts.layer.key},
+            tags={**options.tags, SUFFIX_TAG: options.suffix})
+        return create_change_set(self.cfn, request, self.timing)
+
+    def _template_source(self, bucket: str, body: str) -> TemplateSource:
+        data = body.encode()
+        if len(data) <= TEMPLATE_BODY_LIMIT:
+            return TemplateSource(body=body)
+        key = f"templates/{hashlib.sha256(data).hexdigest()}.json"
+        if buckets.put_if_missing(self.clients.s3, bucket, key, data, "application/json"):
+            self.ui.say(f"uploaded s3://{bucket}/{key} (template over {TEMPLATE_BODY_LIMIT} bytes)")
+        return TemplateSource(url=f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}")
+
+    def _change_set_name(self) -> str:
+        return "webhookctl-" + self.timing.now().strftime("%Y%m%d-%H%M%S")
+
+    def _execute_command(self, stack_name: str, change_set_name: str) -> str:
+        return (f"aws cloudformation execute-change-set --region {self.region} --stack-name {stack_name} "
+                f"--change-set-name {change_set_name}")
+
+    def _confirm_execution(self, options: DeployOptions, change_set: ChangeSet) -> None:
+        if options.yes:
+            return
+        if not self.ui.interactive:
+            command = self._execute_command(options.stack_name, change_set.name)
+            raise NotConfirmed(f"not executing change set {change_set.name}: no terminal to confirm on; "
+                               f"re-run with --yes, or execute the change set as created: {command}")
+        if not self.ui.confirm(f"Execute change set {change_set.name} on {options.stack_name}?"):
+            self.cfn.delete_change_set(ChangeSetName=change_set.id)
+            raise NotConfirmed(f"deploy cancelled: change set {change_set.name} deleted, stack unchanged")
+
+    def _execute(self, change_set: ChangeSet) -> dict[str, Any]:
+        stream = EventStream(self.cfn, change_set.stack_id)
+        stream.mark_existing()
+        self.cfn.execute_change_set(ChangeSetName=change_set.id)
+        final = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+        if final["StackStatus"] not in DEPLOY_SUCCESS:
+            raise StackError(self._failure_message(final, stream))
+        return final
+
+    def _failure_message(self, final: dict[str, Any], stream: EventStream) -> str:
+        name, status = final["StackName"], final["StackStatus"]
+        cause = first_failure(stream.history) or final.get("StackStatusReason") or "no reason reported"
+        advice = {
+            "ROLLBACK_COMPLETE": "the first create failed and nothing was kept; fix the cause and run deploy "
+                                 "again (it offers to delete and recreate the stack)",
+            "UPDATE_ROLLBACK_COMPLETE": "the stack is back on its previous version; fix the cause and "
+                                        "deploy again",
+            "UPDATE_ROLLBACK_FAILED": self._continue_rollback_advice(name),
+        }.get(status, f"check `webhookctl status --suffix {name.removeprefix('payment-webhooks-')}`")
+        return f"deploy of {name} failed: {cause}; the stack is now {status}: {advice}"
+
+    def _continue_rollback_advice(self, stack_name: str) -> str:
+        return ("finish the rollback with `aws cloudformation continue-update-rollback --region "
+                f"{self.region} --stack-name {stack_name}` (add --resources-to-skip LOGICAL_ID for a "
+                "resource that cannot roll back), then deploy again")
+
+    # --- stack state before deploying ----------------------------------------------------------
+
+    def _ready_stack(self, options: DeployOptions) -> dict[str, Any] | None:
+        """The stack in a state a change set can apply to (None = create), after waits and recovery."""
+        stack = describe_stack(self.cfn, options.stack_name)
+        if stack is not None and is_in_progress(stack["StackStatus"]):
+            self.ui.say(f"stack {options.stack_name} is {stack['StackStatus']}: waiting for it to finish")
+            stream = EventStream(self.cfn, stack["StackId"])
+            stream.mark_existing()
+            stack = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+            stack = None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
+        if stack is None:
+            return None
+        status = stack["StackStatus"]
+        if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+            self._recreate(options, stack)
+            return None
+        if status == "UPDATE_ROLLBACK_FAILED":
+            raise StackError(f"stack {options.stack_name} is UPDATE_ROLLBACK_FAILED: an update failed and "
+                             f"so did its rollback; {self._continue_rollback_advice(options.stack_name)}")
+        if status in ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"):
+            raise StackError(_stuck_advice(options.stack_name, status, self.region))
+        return stack
+
+    def _recreate(self, options: DeployOptions, stack: dict[str, Any]) -> None:
+        name, status = options.stack_name, stack["StackStatus"]
+        self.ui.say(f"stack {name} is {status}: its first create failed and CloudFormation cannot update it; "
+                    "it must be deleted and created again (it holds no data: the failed create kept nothing)")
+        tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+        if tags.get(SUFFIX_TAG) != options.suffix:
+            raise StackError(f"stack {name} is {status} but was not created by webhookctl (no {SUFFIX_TAG}="
+                             f"{options.suffix} tag): delete it yourself if it is safe, then deploy again")
+        if not options.yes:
+            if not self.ui.interactive:
+                raise NotConfirmed(f"stack {name} is {status}: re-run with --yes to delete and recreate it, "
+                                   f"or delete it with `webhookctl destroy --suffix {options.suffix}`")
+            if not self.ui.confirm(f"Delete {name} ({status}) and create it again?"):
+                raise NotConfirmed(f"deploy cancelled: stack {name} left {status}")
+        self._delete_and_wait(stack)
+
+    def _delete_and_wait(self, stack: dict[str, Any]) -> dict[str, Any]:
+        stream = EventStream(self.cfn, stack["StackId"])
+        stream.mark_existing()
+        self.cfn.delete_stack(StackName=stack["StackId"])
+        final = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+        if final["StackStatus"] != "DELETE_COMPLETE":
+            cause = first_failure(stream.history) or final.get("StackStatusReason") or "no reason reported"
+            raise StackError(f"could not delete {stack['StackName']}: {cause}; the stack is now "
+                             f"{final['StackStatus']}: remove or retain the resource named above and try "
+                             "again")
+        return final
+
+    # --- status, outputs, destroy ---------------------------------------------------------------
+
+    def outputs(self, stack_name: str) -> dict[str, str]:
+        return _outputs_of(describe_stack(self.cfn, stack_name))
+
+    def destroy(self, suffix: str, yes: bool, purge_artifacts: bool) -> str:
+        """Delete the stack while streaming its events; returns its final status."""
+        name = f"payment-webhooks-{suffix}"
+        stack = describe_stack(self.cfn, name)
+        if stack is None:
+            self.ui.say(f"stack {name} does not exist: nothing to destroy")
+            return "ABSENT"
+        if stack.get("EnableTerminationProtection"):
+            raise StackError(f"stack {name} has termination protection: lift it with `aws cloudformation "
+                             f"update-termination-protection --region {self.region} --stack-name {name} "
+                             "--no-enable-termination-protection`, then destroy again")
+        if not yes:
+            if not self.ui.interactive:
+                raise NotConfirmed(f"not destroying {name} without confirmation: re-run with --yes")
+            if not self.ui.confirm(f"Delete stack {name} and every resource in it (the table's data too)?"):
+                raise NotConfirmed(f"destroy cancelled: stack {name} left as it was")
+        final = self._delete_and_wait(stack)
+        if purge_artifacts:
+            self._purge(stack)
+        return final["StackStatus"]
+
+    def _purge(self, stack: dict[str, Any]) -> None:
+        bucket = _parameter(stack, "ArtifactBucket")
+        for parameter in ("HandlersKey", "LayerKey"):
+            key = _parameter(stack, parameter)
+            if bucket and key:
+                removed = buckets.delete_all_versions(self.clients.s3, bucket, key)
+                self.ui.say(f"deleted s3://{bucket}/{key} ({removed} version(s))")
+
+
+def _outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+
+
+def _parameter(stack: dict[str, Any] | None, key: str) -> str | None:
+    for parameter in (stack or {}).get("Parameters", []):
+        if parameter["ParameterKey"] == key:
+            return parameter.get("ParameterValue")
+    return None
+
+
+def _stuck_advice(name: str, status: str, region: str) -> str:
+    if status == "DELETE_FAILED":
+        return (f"stack {name} is DELETE_FAILED: a resource could not be deleted; see `aws cloudformation "
+                f"describe-stack-events --region {region} --stack-name {name}`, fix it, then destroy again")
+    return (f"stack {name} is {status} with rollback disabled: roll it back with `aws cloudformation "
+            f"rollback-stack --region {region} --stack-name {name}`, then deploy again")

@@ -77,7 +77,8 @@ def stubbed_cloudformation(outputs: dict[str, str], calls: int = 4) -> Any:
     """A CloudFormation client answering describe_stacks for STACK with these outputs."""
     client = boto3.client("cloudformation", region_name=REGION, **FAKE_CREDENTIALS)
     stubber = Stubber(client)
-    stack = {"StackName": STACK, "StackStatus": "UPDATE_COMPLETE", "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+    stack = {"StackName": STACK, "StackStatus": "UPDATE_COMPLETE",
+             "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
              "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}
     for _ in range(calls):
         stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
@@ -137,7 +138,8 @@ class Pipeline:
         return queue_counts(self.sqs, url)
 
 
-def webhook_message(index: int, provider: str = "stripe", event_type: str = "payment_intent.succeeded") -> dict:
+def webhook_message(index: int, provider: str = "stripe",
+                    event_type: str = "payment_intent.succeeded") -> dict:
     """send_message kwargs following the queue contract (body = item key only; routing in attributes)."""
     return {"MessageBody": json.dumps({"webhookId": f"evt_{index:04d}", "timestamp": 1767225600 + index}),
             "MessageAttributes": {"provider": {"DataType": "String", "StringValue": provider},
@@ -170,21 +172,25 @@ ALARMS = {"DlqDepthAlarmName": f"webhook-dlq-depth-{SUFFIX}",
           "ProcessorErrorsAlarmName": f"webhook-processor-errors-{SUFFIX}"}
 
 
+def queue_arn_of(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
 @pytest.fixture
 def pipeline(aws: Callable[[str], Any]) -> Pipeline:
     p = Pipeline(aws)
     sqs = p.sqs
     dlq_url = sqs.create_queue(QueueName=f"webhook-dlq-{SUFFIX}",
                                Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = queue_arn_of(sqs, dlq_url)
     queue_url = sqs.create_queue(QueueName=f"webhook-processing-{SUFFIX}", Attributes={
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})})["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = queue_arn_of(sqs, queue_url)
     for name in ALARMS.values():
         p.cloudwatch.put_metric_alarm(
             AlarmName=name, Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
-            Dimensions=[{"Name": "QueueName", "Value": f"webhook-dlq-{SUFFIX}"}], Statistic="Maximum", Period=60,
-            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Dimensions=[{"Name": "QueueName", "Value": f"webhook-dlq-{SUFFIX}"}], Statistic="Maximum",
+            Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching")
     secret_arn = p.secretsmanager.create_secret(Name=f"webhook-signing-secrets-{SUFFIX}",
                                                 SecretString="{}")["ARN"]
@@ -192,6 +198,7 @@ def pipeline(aws: Callable[[str], Any]) -> Pipeline:
     for function in ("receiver", "processor", "audit"):
         groups[f"{function.capitalize()}LogGroupName"] = f"/aws/lambda/webhook-{function}-{SUFFIX}"
         p.logs.create_log_group(logGroupName=groups[f"{function.capitalize()}LogGroupName"])
-    p.outputs = {"ProcessingQueueUrl": queue_url, "ProcessingQueueArn": queue_arn, "DeadLetterQueueUrl": dlq_url,
-                 "DeadLetterQueueArn": dlq_arn, "SigningSecretArn": secret_arn, **ALARMS, **groups}
+    p.outputs = {"ProcessingQueueUrl": queue_url, "ProcessingQueueArn": queue_arn,
+                 "DeadLetterQueueUrl": dlq_url, "DeadLetterQueueArn": dlq_arn, "SigningSecretArn": secret_arn,
+                 **ALARMS, **groups}
     return p

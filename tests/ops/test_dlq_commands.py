@@ -16,16 +16,17 @@ def poison(pipeline, message: dict) -> None:
     sqs = pipeline.sqs
     sqs.send_message(QueueUrl=pipeline.queue_url, **message)
     for _ in range(3):
-        assert len(sqs.receive_message(QueueUrl=pipeline.queue_url, VisibilityTimeout=0).get("Messages", [])) == 1
+        received = sqs.receive_message(QueueUrl=pipeline.queue_url, VisibilityTimeout=0)
+        assert len(received.get("Messages", [])) == 1
 
 
 def test_poison_message_reaches_the_dlq_after_three_receives(pipeline):
     # GIVEN a message received (and not deleted) three times
     poison(pipeline, webhook_message(1))
     # WHEN it is received a fourth time
-    fourth = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url, VisibilityTimeout=0).get("Messages", [])
+    fourth = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url, VisibilityTimeout=0)
     # THEN SQS moved it to the DLQ with its body and attributes intact
-    assert fourth == []
+    assert fourth.get("Messages", []) == []
     assert pipeline.counts(pipeline.queue_url) == (0, 0, 0)
     [dead] = drain(pipeline.sqs, pipeline.dlq_url)
     assert contents([dead]) == contents([{"Body": webhook_message(1)["MessageBody"],
@@ -45,7 +46,7 @@ def test_dlq_alarm_then_redrive_then_green(pipeline):
     # WHEN alarms status runs THEN it shows the alarm with its reason and exits 1
     status = pipeline.invoke("alarms", "status", "--suffix", SUFFIX)
     assert status.exit_code == 1, status.output
-    dlq_line = next(line for line in status.stdout.splitlines() if line.startswith(ALARMS["DlqDepthAlarmName"]))
+    [dlq_line] = [line for line in status.stdout.splitlines() if line.startswith(ALARMS["DlqDepthAlarmName"])]
     assert dlq_line.split()[1] == "ALARM" and "Threshold Crossed" in dlq_line
 
     # WHEN redrive runs (moto has no move-task API) THEN it falls back, saying so, and moves all five intact
@@ -76,8 +77,8 @@ def test_redrive_filter_moves_only_matching_and_leaves_the_rest_visible(pipeline
     assert result.stdout == "moved 12, failed 0, skipped 13 (client-side)\n"
     assert "cannot filter" in result.stderr
     assert pipeline.counts(pipeline.dlq_url) == (13, 0, 0)
-    assert {m["MessageAttributes"]["provider"]["StringValue"] for m in drain(pipeline.sqs, pipeline.queue_url)} == {
-        "adyen"}
+    moved = drain(pipeline.sqs, pipeline.queue_url)
+    assert {m["MessageAttributes"]["provider"]["StringValue"] for m in moved} == {"adyen"}
 
 
 def test_redrive_event_type_filter_falls_back_to_the_json_body(pipeline):

@@ -7,10 +7,13 @@ DEPS   := setup.cfg pyproject.toml handlers/layer/requirements.txt
 
 .PHONY: render test lint bench local clean
 
+# pip's chatter goes to .venv/install.log and is shown only when the install fails.
 $(STAMP): $(DEPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -r handlers/layer/requirements.txt
+	@echo "setting up $(VENV) (log: $(VENV)/install.log)" >&2
+	@{ $(BIN)/python -m pip install --disable-pip-version-check --upgrade pip && \
+	   $(BIN)/python -m pip install --disable-pip-version-check -e '.[test]' -r handlers/layer/requirements.txt; \
+	 } > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; exit 1; }
 	@touch $@
 
 render: $(STAMP)

@@ -8,7 +8,8 @@ from typing import Any
 from webhookctl import __version__
 from webhookctl.errors import ConfigError
 
-SERVICES = ("cloudformation", "s3", "sqs", "cloudwatch", "secretsmanager", "logs", "sts", "dynamodb")
+SERVICES = ("cloudformation", "s3", "sqs", "cloudwatch", "secretsmanager", "logs", "sts", "dynamodb",
+            "apigateway")
 
 
 @dataclass(frozen=True)

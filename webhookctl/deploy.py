@@ -41,11 +41,13 @@ class Ui(Protocol):
 
 @dataclass(frozen=True)
 class PackageConfig:
-    """Where packaging reads and caches; defaults are the installed requirements and the user cache."""
+    """Where packaging reads and caches; defaults are the installed handlers and requirements, and the
+    user cache directory."""
 
     cache_dir: Path | None = None
     requirements: Path | None = None
     pip: PipRunner | None = None
+    handlers_source: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class Deployer:
     def _package(self, build: Path) -> Artifacts:
         config = self.packaging
         return package_all(build, cache_dir=config.cache_dir, requirements=config.requirements,
-                           pip=config.pip)
+                           pip=config.pip, handlers_source=config.handlers_source)
 
     def _bucket(self, given: str | None, create: bool) -> str:
         if given:

@@ -74,10 +74,10 @@ def default_requirements() -> Path:
 
 
 def package_all(output_dir: Path, cache_dir: Path | None = None, requirements: Path | None = None,
-                pip: PipRunner | None = None) -> Artifacts:
+                pip: PipRunner | None = None, handlers_source: Path | None = None) -> Artifacts:
     """Both artifacts in output_dir; the layer comes from the cache when its inputs are unchanged."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    handlers = build_handlers_zip(output_dir / "handlers.zip")
+    handlers = build_handlers_zip(output_dir / "handlers.zip", handlers_source)
     layer = build_layer_zip(output_dir / "layer.zip", requirements or default_requirements(),
                             cache_dir or default_cache_dir(), pip=pip)
     return Artifacts(handlers, layer)

@@ -67,7 +67,7 @@ def package(output_dir: Path, output_format: str) -> None:
 
     config = PACKAGING or PackageConfig()
     artifacts = package_all(output_dir, cache_dir=config.cache_dir, requirements=config.requirements,
-                            pip=config.pip)
+                            pip=config.pip, handlers_source=config.handlers_source)
     rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
             for a in artifacts]
     if output_format == "json":

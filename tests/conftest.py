@@ -1,0 +1,66 @@
+"""Fixtures every test directory shares.
+
+- Every test runs with fake AWS credentials and a fixed region, and with the user's AWS config files,
+  profile and endpoint hidden: no test can reach real AWS, whatever the machine has configured.
+- `emulator`: one local AWS emulator (webhookctl.local.emulator, moto's server on 127.0.0.1) for the
+  whole session. Ask for `clean_emulator` instead to start from an empty account (a reset costs a few ms).
+- `emulator_clients(emulator)` / `emulator_app(emulator)`: AwsClients / AppContext pointed at it, for
+  calling services directly or `CliRunner().invoke(cli, [...], obj=emulator_app(emulator))`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from webhookctl.aws import AwsClients, AwsTarget
+from webhookctl.context import AppContext
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fake credentials and region; real profiles, config files and endpoints out of reach."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    missing = tmp_path_factory.getbasetemp() / "no-aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(missing))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(missing))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Any]:
+    """The session's emulator (started on first use, stopped at the end): `.url`, `.reset()`."""
+    from webhookctl.local.emulator import start_emulator
+
+    with start_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def clean_emulator(emulator: Any) -> Any:
+    """The session's emulator, emptied for this test."""
+    emulator.reset()
+    return emulator
+
+
+def emulator_clients(emulator: Any, region: str = REGION, **prepared: Any) -> AwsClients:
+    """Clients for the emulator; `prepared` replaces some (e.g. cloudformation=a_fake)."""
+    return AwsClients(AwsTarget(region=region, endpoint_url=emulator.url), **prepared)
+
+
+def emulator_app(emulator: Any, region: str = REGION, **prepared: Any) -> AppContext:
+    """An AppContext whose commands talk to the emulator (pass as `obj=` to CliRunner.invoke)."""
+    return AppContext(region=region, endpoint_url=emulator.url,
+                      prepared_clients=emulator_clients(emulator, region, **prepared))

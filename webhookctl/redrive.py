@@ -311,19 +311,19 @@ def move_task_redrive(sqs: Any, source_arn: str, destination_arn: str, *, rate: 
         if is_unsupported(exc):
             raise MoveTaskUnsupported(str(exc)) from exc
         raise
-    return _follow_task(sqs, source_arn, handle, sleep, poll_seconds, on_progress)
+    earlier = latest.get("StartedTimestamp") if latest else None
+    return _follow_task(sqs, source_arn, handle, earlier, sleep, poll_seconds, on_progress)
 
 
-def _follow_task(sqs: Any, source_arn: str, handle: str, sleep: Callable[[float], None], poll_seconds: float,
-                 on_progress: Callable[[TaskProgress], None]) -> RedriveResult:
-    started: Any = None
+def _follow_task(sqs: Any, source_arn: str, handle: str, earlier: Any, sleep: Callable[[float], None],
+                 poll_seconds: float, on_progress: Callable[[TaskProgress], None]) -> RedriveResult:
+    """Polls until the task ends. Only RUNNING entries carry the handle, so a listed task that is not the
+    one seen before we started is ours (SQS allows one active task per queue)."""
     moved = 0
     try:
         while True:
             task = _latest_task(sqs, source_arn) or {}
-            if task.get("TaskHandle") == handle:
-                started = task.get("StartedTimestamp")
-            elif started is None or task.get("StartedTimestamp") != started:
+            if task.get("TaskHandle") != handle and task.get("StartedTimestamp", earlier) == earlier:
                 sleep(poll_seconds)  # our task is not listed yet (the listing is eventually consistent)
                 continue
             moved = int(task.get("ApproximateNumberOfMessagesMoved", 0))

@@ -299,9 +299,9 @@ def move_task_redrive(sqs: Any, source_arn: str, destination_arn: str, *, rate: 
     on_progress = on_progress or (lambda progress: None)
     latest = _latest_task(sqs, source_arn)
     if latest and latest.get("Status") in ("RUNNING", "CANCELLING"):
-        raise MoveTaskBusy(f"a message-move task is already {latest['Status']} on {source_arn} "
-                           f"(handle {latest.get('TaskHandle', '?')}): wait for it, or cancel it with "
-                           "`aws sqs cancel-message-move-task --task-handle HANDLE`")
+        raise MoveTaskBusy(f"a message-move task is already {latest['Status']} on {source_arn}: wait for it, "
+                           "or cancel it with `aws sqs cancel-message-move-task --task-handle "
+                           f"{latest.get('TaskHandle', 'HANDLE')}`")
     request = {"SourceArn": source_arn, "DestinationArn": destination_arn}
     if rate:
         request["MaxNumberOfMessagesPerSecond"] = rate

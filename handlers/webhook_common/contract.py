@@ -1,0 +1,63 @@
+"""What the three functions agree on: the item's key and statuses, and the processing-queue message.
+
+Queue message contract (also read by `webhookctl dlq peek/redrive`): the body is JSON
+`{"webhookId": ..., "timestamp": ...}` (the item key only, never the payload); MessageAttributes
+`provider` and `eventType` are Strings. Pure stdlib.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+RECEIVED = "RECEIVED"  # stored, not yet known to be on the queue: a redelivery re-enqueues it
+ENQUEUED = "ENQUEUED"  # its key is on the processing queue
+PROCESSED = "PROCESSED"  # normalised; final
+IGNORED = "IGNORED"  # an event type we do not map; final
+PENDING = (RECEIVED, ENQUEUED)
+FINAL = (PROCESSED, IGNORED)
+
+# The table's sort key. It must be a function of the event alone, or a redelivery would be a new item:
+# one fixed value makes `attribute_not_exists(webhookId)` a per-event uniqueness check.
+ITEM_TIMESTAMP = "event"
+MAX_EVENT_ID_LENGTH = 256
+MAX_EVENT_TYPE_LENGTH = 256
+UNKNOWN_EVENT_TYPE = "unknown"
+
+
+def webhook_id(provider: str, event_id: Any) -> str | None:
+    """`{provider}#{eventId}`, or None when the provider's event id is missing or unusable."""
+    if isinstance(event_id, bool) or not isinstance(event_id, str | int):
+        return None
+    text = str(event_id)
+    if not text or len(text) > MAX_EVENT_ID_LENGTH or not text.isprintable():
+        return None
+    return f"{provider}#{text}"
+
+
+def event_type_text(value: Any) -> str:
+    """A non-empty bounded string (SQS rejects empty attribute values)."""
+    text = value if isinstance(value, str) else ""
+    return text[:MAX_EVENT_TYPE_LENGTH] if text and text.isprintable() else UNKNOWN_EVENT_TYPE
+
+
+def queue_message(webhook: str, timestamp: str, provider: str, event_type: str) -> dict[str, Any]:
+    """The SendMessage arguments (minus QueueUrl) for one stored event."""
+    return {
+        "MessageBody": json.dumps({"webhookId": webhook, "timestamp": timestamp}, separators=(",", ":")),
+        "MessageAttributes": {
+            "provider": {"DataType": "String", "StringValue": provider},
+            "eventType": {"DataType": "String", "StringValue": event_type},
+        },
+    }
+
+
+def item_key(body: str) -> dict[str, dict[str, str]]:
+    """The DynamoDB key named by a queue message body; ValueError when the body breaks the contract."""
+    message = json.loads(body)
+    if not isinstance(message, dict):
+        raise ValueError("queue message body is not a JSON object")
+    webhook, timestamp = message.get("webhookId"), message.get("timestamp")
+    if not (isinstance(webhook, str) and webhook and isinstance(timestamp, str) and timestamp):
+        raise ValueError("queue message body lacks webhookId/timestamp strings")
+    return {"webhookId": {"S": webhook}, "timestamp": {"S": timestamp}}

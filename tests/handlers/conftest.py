@@ -1,0 +1,165 @@
+"""Handler fixtures: an in-process moto account with the table, queues and signing secret, and event builders.
+
+The handlers are imported as Lambda imports them (`import receiver`, pytest's `pythonpath = handlers`).
+`runtime.reset()` runs around every test, so each test's moto is in place before the first client is made.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from webhook_common import runtime
+from webhook_common.providers import sign_request
+
+TABLE = "PaymentWebhooks-test"
+QUEUE = "webhook-processing-test"
+DLQ = "webhook-dlq-test"
+SECRET_NAME = "webhook-signing-secrets-test"
+NOTIFICATION_URL = "https://hooks.example.com/prod/webhook/square"
+
+# One active secret per provider, in each provider's own format.
+SECRETS = {
+    "stripe": "whsec_test_5c1b7e0f2a9d4e6b8c3a1f0e9d8c7b6a",
+    "standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "square": "Ibxx_5AKakO-3qeNVR61Dw",
+    "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+    "checkout": "cko_wh_sig_0f3c5a7e9b1d",
+    "razorpay": "rzp_webhook_secret_42",
+    "paddle": "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI",
+    "github": "It's a Secret to Everybody",
+}
+OPTIONS = {"square": {"notificationUrl": NOTIFICATION_URL}}
+
+
+def secret_document(secrets: dict[str, list[str]] | None = None) -> str:
+    entries: dict[str, Any] = {}
+    for provider, values in (secrets or {p: [s] for p, s in SECRETS.items()}).items():
+        options = OPTIONS.get(provider)
+        entries[provider] = {"secrets": values, **options} if options else values
+    return json.dumps(entries)
+
+
+@dataclass
+class Aws:
+    dynamodb: Any
+    sqs: Any
+    secretsmanager: Any
+    queue_url: str
+    dlq_url: str
+    secret_arn: str
+
+    def items(self) -> list[dict]:
+        return self.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+
+    def item(self, webhook_id: str) -> dict | None:
+        key = {"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}}
+        return self.dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
+
+    def messages(self, queue_url: str | None = None) -> list[dict]:
+        """Every visible message, made visible again at once (tests only look)."""
+        found = self.sqs.receive_message(QueueUrl=queue_url or self.queue_url, MaxNumberOfMessages=10,
+                                         MessageAttributeNames=["All"], VisibilityTimeout=0)
+        return found.get("Messages", [])
+
+    def drain(self) -> list[dict]:
+        """Receive and delete every message on the processing queue, as SQS records for the processor."""
+        records = []
+        while batch := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                                MessageAttributeNames=["All"]).get("Messages", []):
+            for message in batch:
+                records.append(sqs_record(message))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return records
+
+    def set_secrets(self, secrets: dict[str, list[str]]) -> None:
+        self.secretsmanager.put_secret_value(SecretId=self.secret_arn, SecretString=secret_document(secrets))
+
+
+def create_resources() -> Aws:
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "webhookId", "KeyType": "HASH"},
+                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "webhookId", "AttributeType": "S"},
+                              {"AttributeName": "timestamp", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={
+        "VisibilityTimeout": "180",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})["QueueUrl"]
+    secretsmanager = boto3.client("secretsmanager")
+    arn = secretsmanager.create_secret(Name=SECRET_NAME, SecretString=secret_document())["ARN"]
+    return Aws(dynamodb, sqs, secretsmanager, queue_url, dlq_url, arn)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    """moto in-process with the stack's table, queues and secret; the functions' environment set."""
+    with mock_aws():
+        resources = create_resources()
+        monkeypatch.setenv("TABLE_NAME", TABLE)
+        monkeypatch.setenv("QUEUE_URL", resources.queue_url)
+        monkeypatch.setenv("SIGNING_SECRETS_ARN", resources.secret_arn)
+        monkeypatch.setenv("EVENT_TTL_DAYS", "90")
+        monkeypatch.setenv("SECRETS_CACHE_SECONDS", "300")
+        runtime.reset()
+        yield resources
+    runtime.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime():
+    runtime.reset()
+    yield
+    runtime.reset()
+
+
+def api_event(provider: str, body: bytes, headers: dict[str, str], *, method: str = "POST",
+              as_base64: bool = False) -> dict:
+    """An API Gateway REST proxy event as Lambda receives it for /webhook/{provider}."""
+    return {
+        "resource": "/webhook/{provider}",
+        "path": f"/webhook/{provider}",
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "pathParameters": {"provider": provider},
+        "requestContext": {"domainName": "hooks.example.com", "path": f"/prod/webhook/{provider}",
+                           "stage": "prod", "requestId": str(uuid.uuid4())},
+        "body": base64.b64encode(body).decode() if as_base64 else body.decode("utf-8"),
+        "isBase64Encoded": as_base64,
+    }
+
+
+def signed_event(provider: str, payload: dict | bytes, *, now: int | None = None, secret: str | None = None,
+                 options: dict | None = None, as_base64: bool = False) -> dict:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    body, headers = sign_request(provider, body, secret or SECRETS[provider],
+                                 int(time.time()) if now is None else now,
+                                 OPTIONS.get(provider, {}) | (options or {}))
+    return api_event(provider, body, headers, as_base64=as_base64)
+
+
+def sqs_record(message: dict) -> dict:
+    """An SQS event record as Lambda hands it to the processor."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message.get("ReceiptHandle", "handle"),
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
+            for k, v in message.get("MessageAttributes", {}).items()},
+        "eventSource": "aws:sqs",
+    }

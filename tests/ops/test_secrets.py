@@ -1,0 +1,152 @@
+"""secrets set / list / remove: rotation-safe edits of the signing-secrets document, never showing a value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.ops.conftest import SUFFIX
+from webhookctl.errors import UsageError
+from webhookctl.secrets import SecretDocumentError, summarize, with_secret, without
+
+NEW, OLD = "whsec_new_0123456789abcdef", "whsec_old_fedcba9876543210"
+
+
+def stored(pipeline) -> dict:
+    return json.loads(pipeline.secretsmanager.get_secret_value(
+        SecretId=pipeline.outputs["SigningSecretArn"])["SecretString"])
+
+
+# ---- pure edits --------------------------------------------------------------------------------------
+
+
+def test_with_secret_puts_the_new_one_first_and_keeps_the_old_for_rotation():
+    assert with_secret({"stripe": [OLD], "github": ["g"]}, "stripe", NEW) == {
+        "stripe": [NEW, OLD], "github": ["g"]}
+
+
+def test_with_secret_dedups_and_replace_drops_the_old():
+    assert with_secret({"stripe": [OLD, NEW]}, "stripe", NEW) == {"stripe": [NEW, OLD]}
+    assert with_secret({"stripe": [OLD, NEW]}, "stripe", NEW, replace=True) == {"stripe": [NEW]}
+
+
+def test_object_entries_keep_their_options_and_options_can_be_added():
+    document = {"square": {"secrets": [OLD], "notificationUrl": "https://a.example/webhook/square"}}
+    assert with_secret(document, "square", NEW) == {
+        "square": {"secrets": [NEW, OLD], "notificationUrl": "https://a.example/webhook/square"}}
+    assert with_secret({"square": [OLD]}, "square", NEW, options={"notificationUrl": "https://b.example/x"}) == {
+        "square": {"secrets": [NEW, OLD], "notificationUrl": "https://b.example/x"}}
+
+
+def test_a_malformed_entry_is_refused_unless_replaced():
+    with pytest.raises(SecretDocumentError, match="neither a list of secrets nor an object"):
+        with_secret({"stripe": "just-a-string"}, "stripe", NEW)
+    assert with_secret({"stripe": "just-a-string"}, "stripe", NEW, replace=True) == {"stripe": [NEW]}
+
+
+def test_without_drops_a_provider_or_only_its_older_secrets():
+    document = {"stripe": [NEW, OLD], "square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
+    assert without(document, "stripe") == {"square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
+    assert without(document, "square", keep_newest=True) == {
+        "stripe": [NEW, OLD], "square": {"secrets": [NEW], "notificationUrl": "u"}}
+    with pytest.raises(UsageError, match="no secrets stored for 'adyen'"):
+        without(document, "adyen")
+
+
+def test_summary_counts_and_names_options_without_values():
+    summary = summarize({"stripe": [NEW, OLD], "square": {"secrets": [NEW], "notificationUrl": "https://x"}})
+    assert [(s.provider, s.secrets, s.options) for s in summary] == [
+        ("square", 1, ("notificationUrl",)), ("stripe", 2, ())]
+
+
+# ---- through the CLI, on moto ------------------------------------------------------------------------
+
+slow = pytest.mark.slow
+
+
+@slow
+def test_set_from_stdin_rotates_then_list_shows_counts_only(pipeline):
+    # GIVEN an old secret, then a new one piped in with surrounding whitespace
+    first = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe", input=f"{OLD}\n")
+    second = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe", input=f"  {NEW}\n")
+    assert (first.exit_code, second.exit_code) == (0, 0), second.output
+    # THEN both are stored, newest first, and nothing echoed a value
+    assert stored(pipeline) == {"stripe": [NEW, OLD]}
+    assert "stored a new secret for stripe: 2 valid now" in second.stderr
+    # WHEN listing (text and JSON)
+    text = pipeline.invoke("secrets", "list", "--suffix", SUFFIX)
+    as_json = pipeline.invoke("secrets", "list", "--suffix", SUFFIX, "--format", "json")
+    # THEN counts only
+    assert text.stdout == "PROVIDER  SECRETS  OPTIONS\nstripe    2        -\n"
+    assert json.loads(as_json.stdout) == [{"provider": "stripe", "secrets": 2, "options": []}]
+    for result in (first, second, text, as_json):
+        assert "whsec" not in result.output
+
+
+@slow
+def test_set_from_file_with_option_then_the_verifier_accepts_the_new_secret(pipeline, tmp_path):
+    from webhookctl.handlers.webhook_common.providers import PROVIDERS, InvalidSignature, sign_request
+    from webhookctl.secrets import provider_entry
+
+    # GIVEN Square's old key, then a new one from a file plus its notification URL
+    url = "https://hooks.example.com/webhook/square"
+    pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "square", input=OLD)
+    (tmp_path / "key").write_text(f"{NEW}\n")
+    result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "square",
+                             "--from-file", str(tmp_path / "key"), "--option", f"notificationUrl={url}")
+    assert result.exit_code == 0, result.output
+    assert stored(pipeline) == {"square": {"secrets": [NEW, OLD], "notificationUrl": url}}
+    # THEN what is stored verifies requests signed with the new key (and, during rotation, the old one)
+    secrets, options = provider_entry(stored(pipeline), "square")
+    body = b'{"event_id": "e1", "type": "payment.updated"}'
+    for key in (NEW, OLD):
+        signed_body, headers = sign_request("square", body, key, 1767225600, options)
+        PROVIDERS["square"].verify({k.lower(): v for k, v in headers.items()}, signed_body, secrets, options,
+                                   1767225600)
+    _, forged = sign_request("square", body, "not-a-stored-key", 1767225600, options)
+    with pytest.raises(InvalidSignature, match="matches no active"):
+        PROVIDERS["square"].verify({k.lower(): v for k, v in forged.items()}, body, secrets, options, 1767225600)
+
+
+@slow
+def test_unknown_provider_is_a_usage_error_listing_the_valid_ones(pipeline):
+    result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripey", input=NEW)
+    assert result.exit_code == 2
+    assert "unknown provider 'stripey': use one of adyen, checkout, github, paddle, razorpay, square, standard, " \
+           "stripe" in result.stderr
+    assert stored(pipeline) == {}
+
+
+@slow
+def test_empty_secret_is_refused_and_nothing_is_written(pipeline):
+    result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe", input="  \n")
+    assert result.exit_code == 2
+    assert "the secret is empty" in result.stderr
+    assert stored(pipeline) == {}
+
+
+@slow
+def test_remove_keep_newest_then_provider(pipeline):
+    pipeline.secretsmanager.put_secret_value(SecretId=pipeline.outputs["SigningSecretArn"],
+                                             SecretString=json.dumps({"stripe": [NEW, OLD], "github": ["g"]}))
+    refused = pipeline.invoke("secrets", "remove", "--suffix", SUFFIX, "--provider", "stripe")
+    assert refused.exit_code == 1 and "pass --yes" in refused.stderr
+    trimmed = pipeline.invoke("secrets", "remove", "--suffix", SUFFIX, "--provider", "stripe", "--keep-newest",
+                              "--yes")
+    assert trimmed.exit_code == 0, trimmed.output
+    assert stored(pipeline) == {"stripe": [NEW], "github": ["g"]}
+    gone = pipeline.invoke("secrets", "remove", "--suffix", SUFFIX, "--provider", "stripe", "--yes")
+    assert gone.exit_code == 0
+    assert stored(pipeline) == {"github": ["g"]}
+    assert "whsec" not in trimmed.output + gone.output
+
+
+@slow
+def test_a_secret_that_is_not_a_json_object_is_never_overwritten(pipeline):
+    pipeline.secretsmanager.put_secret_value(SecretId=pipeline.outputs["SigningSecretArn"],
+                                             SecretString="plain-text-secret")
+    result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe", input=NEW)
+    assert result.exit_code == 1
+    assert "does not hold a JSON object of provider -> secrets; refusing to overwrite it" in result.stderr
+    assert "plain-text-secret" not in result.output

@@ -81,10 +81,8 @@ def sample_factory(provider: str, kind: str, event_file: Path | None, extra: dic
 
     def make():
         now = int(time.time())
-        if body is not None:
-            sample = file_event(provider, body, now=now)
-        else:
-            sample = sample_event(provider, kind, now=now)
+        from_file = file_event(provider, body, now=now) if body is not None else None
+        sample = from_file or sample_event(provider, kind, now=now)
         return replace(sample, headers={**sample.headers, **extra})
 
     return make
@@ -131,3 +129,100 @@ def stack_target(app: AppContext, provider: str, suffix: str, url: str | None, s
 @click.group()
 def local() -> None:
     """Run the whole pipeline on this machine, no AWS account needed."""
+
+
+@local.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port of the webhook endpoint on 127.0.0.1 (0: any free port).")
+@suffix_option(default="local")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="WEBHOOKCTL_STATE_DIR",
+              show_envvar=True, help="Where the state file other commands read lives [default: .webhookctl].")
+@click.option("--retry-delay", type=click.IntRange(0, 43200), default=1, show_default=True,
+              help="Seconds before a failed message is retried (AWS waits the queue's visibility timeout).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print a line per webhook.")
+def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: bool) -> None:
+    """Start the sandbox: emulator, stack, real handlers, pollers; Ctrl-C stops it.
+
+    \b
+    Then, in another shell:
+      webhookctl send --local -p stripe
+      webhookctl --local dlq stats --suffix local
+    """
+    import os
+    import signal
+
+    from webhookctl.local import sandbox as local_sandbox
+    from webhookctl.local.state import LocalState, remove_state, state_file, write_state
+
+    started = time.perf_counter()
+    say = lambda line: click.echo(line, err=True)  # noqa: E731
+    box = _start(local_sandbox, local_sandbox.SandboxOptions(port=port, suffix=suffix, retry_delay_s=retry_delay),
+                 say, None if quiet else local_sandbox.console())
+    path = state_file(state_dir)
+    stopping = threading_event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        write_state(LocalState(box.endpoint_url, box.webhook_url, suffix, box.clients.region, os.getpid()), path)
+        click.echo(ready_banner(box, suffix, path, time.perf_counter() - started))
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        say("stopping the sandbox...")
+        remove_state(path, os.getpid())
+        box.stop()
+        say("stopped")
+
+
+def _start(module, options, say, show):
+    try:
+        return module.start_sandbox(options, say, show=show)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"the sandbox needs moto ({exc.name} is missing): pip install 'webhookctl[local]'") \
+            from exc
+    except OSError as exc:
+        if exc.errno == 98:  # EADDRINUSE
+            raise UsageError(f"port {options.port} is in use: pass --port N, or --port 0 for any free port") \
+                from exc
+        raise
+
+
+def threading_event():
+    import threading
+
+    return threading.Event()
+
+
+def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
+    from webhookctl.local.sandbox import secrets_table
+    from webhookctl.output import table
+
+    lines = [f"sandbox ready in {seconds:.1f} s (stack payment-webhooks-{suffix}, emulator {box.endpoint_url})",
+             "", f"webhooks:  POST {box.webhook_url}{{provider}}", "",
+             "signing secrets (shown once; `webhookctl send --local` reads them itself):",
+             table(("PROVIDER", "SECRET"), secrets_table(box.signing_secrets)), "",
+             f"other commands: webhookctl --local <command> --suffix {suffix}   (state: {state_path})",
+             f"  or: export AWS_ENDPOINT_URL={box.endpoint_url} AWS_REGION={box.clients.region} "
+             "AWS_ACCESS_KEY_ID=webhookctl-local AWS_SECRET_ACCESS_KEY=webhookctl-local",
+             "the emulator keeps nothing across restarts: every `local up` deploys a fresh stack",
+             "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+@local.command()
+def status() -> None:
+    """Show the running sandbox (from its state file); exit 1 if none is running."""
+    import os
+
+    from webhookctl.errors import WebhookctlError
+    from webhookctl.local.state import read_state
+
+    state = read_state()
+    try:
+        os.kill(state.pid, 0)
+    except OSError:
+        raise WebhookctlError(f"the sandbox (pid {state.pid}) is not running any more: start it with "
+                              "`webhookctl local up`") from None
+    click.echo(f"sandbox pid {state.pid}: webhooks POST {state.webhook_url}{{provider}}, emulator "
+               f"{state.endpoint_url}, stack payment-webhooks-{state.suffix} ({state.region})")

@@ -1,0 +1,108 @@
+"""The sandbox's API Gateway: an HTTP server on 127.0.0.1 that runs the receiver for POST /webhook/{provider}."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from webhookctl.local import apigw
+from webhookctl.local.pollers import Invoke
+
+# API Gateway's payload limit; larger requests never reach the function.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request through the gateway, for the console and for tracking webhooks end to end."""
+
+    provider: str | None
+    status: int
+    body: bytes
+    latency_ms: float
+    received_at: float
+
+
+class Gateway:
+    """Serves until stop(); each request runs the receiver in its own thread, as concurrent Lambdas would."""
+
+    def __init__(self, invoke: Invoke, *, port: int = 0, api_id: str = "local",
+                 on_exchange: Callable[[Exchange], None] = lambda exchange: None) -> None:
+        self.invoke, self.api_id, self.on_exchange = invoke, api_id, on_exchange
+        self.server = _Server(("127.0.0.1", port), _handler_class(self))
+        self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """The base that `send` appends a provider to."""
+        return f"http://127.0.0.1:{self.port}/webhook/"
+
+    def start(self) -> Gateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, request: apigw.Request) -> apigw.Response:
+        provider = apigw.route(request)
+        if provider is None:
+            return apigw.gateway_error(403, "Missing Authentication Token")
+        event = apigw.proxy_event(request, provider, request_id=str(uuid.uuid4()),
+                                  now_ms=int(time.time() * 1000), api_id=self.api_id)
+        invocation = self.invoke(event)
+        if invocation.error is not None:
+            return apigw.gateway_error(502, "Internal server error")
+        return apigw.http_response(invocation.result)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # senders burst with --count; the default backlog of 5 drops connections
+
+
+def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "webhookctl-sandbox"
+
+        def _serve(self) -> None:
+            started, provider = time.perf_counter(), None
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_PAYLOAD_BYTES:
+                self.close_connection = True
+                response = apigw.gateway_error(413, "Request Too Long")
+            else:
+                request = apigw.Request(self.command, self.path, list(self.headers.items()),
+                                        self.rfile.read(length), self.client_address[0],
+                                        self.headers.get("Host", "127.0.0.1"))
+                provider = apigw.route(request)
+                response = gateway.handle(request)
+            self._write(response)
+            gateway.on_exchange(Exchange(provider, response.status, response.body,
+                                         (time.perf_counter() - started) * 1000, time.time()))
+
+        def _write(self, response: apigw.Response) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass  # the sandbox prints its own one-line summary per webhook
+
+    return Handler

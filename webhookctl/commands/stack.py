@@ -149,7 +149,6 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
 @pass_app
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Stack status, last update and outputs."""
-    from webhookctl.output import table
     from webhookctl.stack_outputs import StackNotFound, describe_stack
 
     name = f"payment-webhooks-{suffix}"
@@ -168,7 +167,9 @@ def status(app: AppContext, suffix: str, output_format: str) -> None:
             ("termination protection", "on" if summary["terminationProtection"] else "off")]
     if summary["statusReason"]:
         rows.insert(2, ("reason", summary["statusReason"]))
-    click.echo(table(("STACK", ""), rows))
+    width = max(len(key) for key, _ in rows) + 2
+    for key, value in rows:
+        click.echo(f"{key + ':':<{width}}{value}")
     click.echo()
     _echo_outputs(outputs)
 

@@ -410,12 +410,15 @@ def _patch_change_sets() -> None:
     - an identical update gives a FAILED "didn't contain changes" change set, not a ValidationError;
     - executing a CREATE honours DependsOn (moto creates in template-key order), and after any
       execution the stack's Outputs, parameters, tags and template are those of the change set (moto
-      keeps the stale or empty ones);
-    - a change set that is not AVAILABLE cannot be executed.
+      keeps the stale or empty ones), and the stack's change sets are gone, as in AWS;
+    - a change set that is not AVAILABLE cannot be executed;
+    - a CREATE change set reuses a REVIEW_IN_PROGRESS stack of that name and is refused for any other
+      existing stack (moto silently makes a second stack with the same name).
     """
     _patch_change_set_diff()
     _patch_change_set_execution()
     _patch_identical_update()
+    _patch_create_change_set_on_existing_name()
 
 
 def _patch_change_set_diff() -> None:
@@ -471,7 +474,9 @@ def _patch_change_set_execution() -> None:
             self.exports[export.name] = export
         stack.status = f"{kind}_COMPLETE"
         stack._add_stack_event(stack.status)
-        change_set.execution_status = "EXECUTE_COMPLETE"
+        # "If the stack update succeeds, CloudFormation deletes all change sets associated with the stack."
+        for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id == stack.stack_id]:
+            del self.change_sets[change_set_id]
 
     CloudFormationBackend.execute_change_set = execute_change_set
 
@@ -486,6 +491,25 @@ def _patch_identical_update() -> None:
             original_validate(self, *args, **kwargs)
 
     CloudFormationResponse._validate_different_update = validate_different_update
+
+
+def _patch_create_change_set_on_existing_name() -> None:
+    from moto.cloudformation.exceptions import AlreadyExistsException
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.create_change_set
+
+    def create_change_set(self: Any, stack_name: str, change_set_name: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("change_set_type") == "CREATE":
+            for stack_id, stack in list(self.stacks.items()):
+                if stack.name != stack_name:
+                    continue
+                if stack.status != "REVIEW_IN_PROGRESS":
+                    raise AlreadyExistsException(f"Stack [{stack_name}] already exists")
+                del self.stacks[stack_id]
+        return original(self, stack_name, change_set_name, *args, **kwargs)
+
+    CloudFormationBackend.create_change_set = create_change_set
 
 
 def _patch_termination_protection() -> None:

@@ -1,0 +1,260 @@
+"""deploy, diff, status and destroy end to end: the real template against the local emulator."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import ACCOUNT, REGION, emulator_app
+from webhookctl.cli import cli
+from webhookctl.commands import stack as stack_commands
+
+pytestmark = pytest.mark.slow
+
+SUFFIX = "e2e"
+STACK = f"payment-webhooks-{SUFFIX}"
+BUCKET = f"webhookctl-artifacts-{ACCOUNT}-{REGION}"
+
+
+@pytest.fixture
+def app(clean_emulator: Any) -> Any:
+    return emulator_app(clean_emulator)
+
+
+@pytest.fixture
+def deployed(app: Any, run: Callable[..., Result]) -> Result:
+    """The stack after a first `deploy --yes`."""
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def stack_of(app: Any) -> dict[str, Any]:
+    return app.clients.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+
+
+def events_of(app: Any) -> list[str]:
+    events = app.clients.cloudformation.describe_stack_events(StackName=STACK)["StackEvents"]
+    return [e["EventId"] for e in events]
+
+
+def words(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines()]
+
+
+def uploaded_keys(result: Result) -> list[str]:
+    prefix = f"uploaded s3://{BUCKET}/"
+    return [line.removeprefix(prefix) for line in result.stderr.splitlines() if line.startswith(prefix)]
+
+
+def test_first_deploy_creates_the_stack_and_uploads_both_artifacts(app: Any, deployed: Result) -> None:
+    s3 = app.clients.s3
+    stack = stack_of(app)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert sorted(uploaded_keys(deployed)) == keys
+    assert [k.split("/")[0] for k in keys] == ["handlers", "layer"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
+        "ArtifactBucket": BUCKET, "HandlersKey": keys[0], "LayerKey": keys[1]}
+    assert {"Key": "webhookctl:suffix", "Value": SUFFIX} in stack["Tags"]
+    # the change set was shown before it ran, then the outputs printed on stdout
+    assert ["+", "Add", "ReceiverFunction", "AWS::Lambda::Function"] in words(deployed.stderr)
+    assert f"created artifact bucket s3://{BUCKET}" in deployed.stderr
+    assert ["SigningSecretArn", outputs["SigningSecretArn"]] in words(deployed.stdout)
+    assert outputs["SigningSecretArn"].startswith(f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:")
+    assert outputs["TableName"] == "PaymentWebhooks-e2e"
+
+
+def test_managed_bucket_is_private_encrypted_versioned_tls_only_and_expires_old_versions(
+        app: Any, deployed: Result) -> None:
+    s3 = app.clients.s3
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                     "RestrictPublicBuckets": True}
+    assert rules[0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    assert lifecycle[0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert policy["Statement"][0]["Effect"] == "Deny"
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_second_deploy_with_nothing_changed_uploads_nothing_and_executes_nothing(
+        app: Any, deployed: Result, run: Callable[..., Result]) -> None:
+    before = (events_of(app), stack_of(app)["StackStatus"])
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    assert result.exit_code == 0, result.output
+    assert uploaded_keys(result) == []
+    assert f"stack {STACK} is up to date" in result.stderr
+    assert (events_of(app), stack_of(app)["StackStatus"]) == before
+    assert app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"] == []
+    assert "WebhookUrl" in result.stdout  # the outputs are still printed
+
+
+def test_nothing_to_deploy_fails_only_with_fail_on_empty(app: Any, deployed: Result,
+                                                         run: Callable[..., Result]) -> None:
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--fail-on-empty")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(f"Error: stack {STACK} is up to date: nothing to deploy (--fail-on-empty)\n")
+
+
+def test_a_handler_change_uploads_one_zip_and_updates_the_functions(
+        app: Any, deployed: Result, run: Callable[..., Result], handlers_source: Path) -> None:
+    # GIVEN a deployed stack WHEN one handler changes
+    with (handlers_source / "receiver.py").open("a") as handle:
+        handle.write("\n# a code change\n")
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--format", "json")
+    # THEN only the new handlers zip is uploaded and the stack is updated with it
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (new_key,) = uploaded_keys(result)
+    assert report["uploads"] == [new_key] and new_key.startswith("handlers/")
+    assert report["status"] == "UPDATE_COMPLETE" == stack_of(app)["StackStatus"]
+    assert {c["logicalId"] for c in report["changeSet"]["changes"]} == {
+        "ReceiverFunction", "ProcessorFunction", "AuditFunction"}
+    assert {c["action"] for c in report["changeSet"]["changes"]} == {"Modify"}
+    body = app.clients.s3.get_object(Bucket=BUCKET, Key=new_key)["Body"].read()
+    function = app.clients.client("lambda").get_function_configuration(FunctionName="webhook-receiver-e2e")
+    assert function["CodeSha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def test_status_shows_status_and_outputs(app: Any, deployed: Result, run: Callable[..., Result]) -> None:
+    text = run(app, "status", "--suffix", SUFFIX)
+    summary = json.loads(run(app, "status", "--suffix", SUFFIX, "--format", "json").stdout)
+    assert text.exit_code == 0, text.output
+    assert words(text.stdout)[:2] == [["stack:", STACK], ["status:", "CREATE_COMPLETE"]]
+    assert summary["status"] == "CREATE_COMPLETE" and summary["terminationProtection"] is False
+    assert summary["outputs"] == {o["OutputKey"]: o["OutputValue"] for o in stack_of(app)["Outputs"]}
+
+
+def test_status_of_a_missing_stack_says_how_to_deploy_it(app: Any, run: Callable[..., Result]) -> None:
+    result = run(app, "status", "--suffix", "absent")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: stack payment-webhooks-absent not found: deploy it with "
+                             "`webhookctl deploy --suffix absent`\n")
+
+
+def test_diff_shows_what_deploy_would_change_and_changes_nothing(
+        app: Any, deployed: Result, run: Callable[..., Result]) -> None:
+    before = (events_of(app), stack_of(app)["Parameters"])
+    same = run(app, "diff", "--suffix", SUFFIX, "--fail")
+    changed = run(app, "diff", "--suffix", SUFFIX, "--set", "receiver_timeout=20")
+    failing = run(app, "diff", "--suffix", SUFFIX, "--set", "receiver_timeout=20", "--fail")
+    assert (same.exit_code, same.stderr.splitlines()[-1]) == (0, f"stack {STACK} is up to date")
+    assert changed.exit_code == 0, changed.output
+    assert words(changed.stdout)[1:] == [["*", "Modify", "ReceiverFunction", "AWS::Lambda::Function"]]
+    assert failing.exit_code == 1 and "1 change(s) pending" in failing.stderr
+    assert (events_of(app), stack_of(app)["Parameters"]) == before
+    assert app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"] == []
+
+
+def test_diff_of_a_new_stack_lists_every_resource_and_leaves_nothing_behind(
+        app: Any, run: Callable[..., Result]) -> None:
+    result = run(app, "diff", "--suffix", SUFFIX, "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert {c["action"] for c in changes} == {"Add"} and len(changes) > 40
+    assert run(app, "status", "--suffix", SUFFIX).exit_code == 1  # no REVIEW_IN_PROGRESS shell left
+
+
+def test_without_a_terminal_and_without_yes_nothing_is_executed(app: Any, run: Callable[..., Result]) -> None:
+    result = run(app, "deploy", "--suffix", SUFFIX)
+    assert result.exit_code == 1
+    message = result.stderr.splitlines()[-1]
+    assert message.startswith("Error: not executing change set webhookctl-20260102-030405: no terminal "
+                              "to confirm on; re-run with --yes, or execute the change set as created: ")
+    assert message.endswith(f"aws cloudformation execute-change-set --region {REGION} --stack-name {STACK} "
+                            "--change-set-name webhookctl-20260102-030405")
+    assert stack_of(app)["StackStatus"] == "REVIEW_IN_PROGRESS"
+    # ... and the next deploy treats the never-executed stack as absent
+    again = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    assert again.exit_code == 0, again.output
+    assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_no_execute_keeps_the_change_set_for_review(app: Any, deployed: Result, run: Callable[..., Result],
+                                                    handlers_source: Path) -> None:
+    (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
+    result = run(app, "deploy", "--suffix", SUFFIX, "--no-execute")
+    assert result.exit_code == 0, result.output
+    assert "change set webhookctl-20260102-030405 created, not executed" in result.stderr
+    summaries = app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"]
+    assert [s["ChangeSetName"] for s in summaries] == ["webhookctl-20260102-030405"]
+    assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_in_a_terminal_deploy_asks_and_a_no_deletes_the_change_set(
+        app: Any, deployed: Result, run: Callable[..., Result], handlers_source: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack_commands, "is_interactive", lambda: True)
+    (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
+    declined = run(app, "deploy", "--suffix", SUFFIX, input="n\n")
+    assert declined.exit_code == 1
+    assert "Execute change set webhookctl-20260102-030405 on payment-webhooks-e2e? [y/N]" in declined.stderr
+    assert declined.stderr.endswith("Error: deploy cancelled: change set webhookctl-20260102-030405 deleted, "
+                                    "stack unchanged\n")
+    assert app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"] == []
+    accepted = run(app, "deploy", "--suffix", SUFFIX, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert stack_of(app)["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_protect_turns_on_termination_protection_and_destroy_refuses(
+        app: Any, run: Callable[..., Result]) -> None:
+    assert run(app, "deploy", "--suffix", SUFFIX, "--yes", "--protect").exit_code == 0
+    assert stack_of(app)["EnableTerminationProtection"] is True
+    result = run(app, "destroy", "--suffix", SUFFIX, "--yes")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: stack {STACK} has termination protection: lift it with `aws cloudformation "
+        f"update-termination-protection --region {REGION} --stack-name {STACK} "
+        "--no-enable-termination-protection`, then destroy again\n")
+    assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_destroy_deletes_the_stack_and_optionally_its_artifacts(
+        app: Any, deployed: Result, run: Callable[..., Result]) -> None:
+    refused = run(app, "destroy", "--suffix", SUFFIX)
+    assert refused.exit_code == 1 and "re-run with --yes" in refused.stderr
+    stack_id = stack_of(app)["StackId"]
+    result = run(app, "destroy", "--suffix", SUFFIX, "--yes", "--purge-artifacts")
+    assert result.exit_code == 0, result.output
+    assert "DELETE_COMPLETE" in result.stderr
+    assert app.clients.cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == \
+        "DELETE_COMPLETE"
+    assert app.clients.s3.list_object_versions(Bucket=BUCKET).get("Versions", []) == []
+    again = run(app, "destroy", "--suffix", SUFFIX, "--yes")
+    assert (again.exit_code, again.stderr) == (0, f"stack {STACK} does not exist: nothing to destroy\n")
+
+
+def test_aws_endpoint_url_points_every_client_at_the_emulator(
+        app: Any, deployed: Result, clean_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", clean_emulator.url)
+    result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "CREATE_COMPLETE"
+
+
+def test_no_credentials_is_a_usage_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX])
+    assert result.exit_code == 2
+    assert "no AWS credentials: run `aws configure` or `aws sso login`" in result.stderr
+
+
+def test_no_region_is_a_usage_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX])
+    assert result.exit_code == 2
+    assert "no AWS region: pass --region" in result.stderr

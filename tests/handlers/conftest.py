@@ -163,3 +163,30 @@ def sqs_record(message: dict) -> dict:
             for k, v in message.get("MessageAttributes", {}).items()},
         "eventSource": "aws:sqs",
     }
+
+
+def stream_records(aws: Aws) -> list[dict]:
+    """The table's stream records, shaped as Lambda hands them to the audit function."""
+    from botocore.config import Config
+
+    arn = aws.dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    # moto's in-process interceptor misses the account-scoped streams host botocore picks by default.
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator)["Records"]:
+            stream = dict(record["dynamodb"])
+            stream["ApproximateCreationDateTime"] = stream["ApproximateCreationDateTime"].timestamp()
+            records.append({**record, "dynamodb": stream, "eventSourceARN": arn})
+    return records
+
+
+def status_changes(aws: Aws) -> list[tuple[str, str | None, str | None]]:
+    """(webhookId, old status, new status) for every write, in stream order."""
+    def status(image: dict | None) -> str | None:
+        return (image or {}).get("status", {}).get("S")
+
+    return [(r["dynamodb"]["Keys"]["webhookId"]["S"], status(r["dynamodb"].get("OldImage")),
+             status(r["dynamodb"].get("NewImage"))) for r in stream_records(aws)]

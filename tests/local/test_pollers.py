@@ -1,0 +1,203 @@
+"""The sandbox's event source mappings and alarm evaluation, round by round."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import emulator_clients
+from webhookctl.local.functions import Invocation
+from webhookctl.local.pollers import (
+    DepthAlarm,
+    QueuePoller,
+    StreamPoller,
+    failed_message_ids,
+    first_failure,
+    sqs_record,
+)
+
+ARN = "arn:aws:sqs:us-east-1:123456789012:main"
+
+
+def invocation(result=None, error=None) -> Invocation:
+    return Invocation("rid", result, error, [], 1.0)
+
+
+class Recorder:
+    """A function that answers from a script and remembers the events it got."""
+
+    def __init__(self, *answers: Invocation) -> None:
+        self.answers, self.events = list(answers), []
+
+    def __call__(self, event):
+        self.events.append(event)
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+# --- SQS: ReportBatchItemFailures rules
+
+
+@pytest.mark.parametrize(("outcome", "failed"), [
+    (invocation({"batchItemFailures": []}), set()),
+    (invocation(None), set()),
+    (invocation({"batchItemFailures": [{"itemIdentifier": "b"}]}), {"b"}),
+    (invocation({"batchItemFailures": [{"itemIdentifier": "zz"}]}), {"a", "b", "c"}),  # unknown id
+    (invocation({"batchItemFailures": [{}]}), {"a", "b", "c"}),  # no id
+    (invocation({"batchItemFailures": "b"}), {"a", "b", "c"}),  # not a list
+    (invocation("ok"), {"a", "b", "c"}),  # not an object
+    (invocation(error="RuntimeError: boom"), {"a", "b", "c"}),  # function error
+])
+def test_failed_message_ids_follow_report_batch_item_failures(outcome, failed):
+    assert failed_message_ids(outcome, ["a", "b", "c"]) == failed
+
+
+def test_sqs_record_has_lambdas_shape():
+    message = {"MessageId": "m1", "ReceiptHandle": "rh", "Body": "{}", "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+               "Attributes": {"ApproximateReceiveCount": "2"},
+               "MessageAttributes": {"provider": {"DataType": "String", "StringValue": "stripe"}}}
+    assert sqs_record(message, ARN, "us-east-1") == {
+        "messageId": "m1", "receiptHandle": "rh", "body": "{}", "attributes": {"ApproximateReceiveCount": "2"},
+        "messageAttributes": {"provider": {"stringValue": "stripe", "binaryValue": None, "stringListValues": [],
+                                           "binaryListValues": [], "dataType": "String"}},
+        "md5OfBody": "99914b932bd37a50b983c5e7c90ae93b", "eventSource": "aws:sqs", "eventSourceARN": ARN,
+        "awsRegion": "us-east-1"}
+
+
+@pytest.fixture
+def queues(clean_emulator):
+    sqs = emulator_clients(clean_emulator).sqs
+    dlq = sqs.create_queue(QueueName="t-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    main = sqs.create_queue(QueueName="t-main", Attributes={
+        "VisibilityTimeout": "180",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})})["QueueUrl"]
+    return sqs, main, dlq
+
+
+def depth(sqs, url) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def send(sqs, url, *bodies):
+    return [sqs.send_message(QueueUrl=url, MessageBody=b)["MessageId"] for b in bodies]
+
+
+def test_only_the_failed_message_returns_to_the_queue(queues):
+    sqs, main, dlq = queues
+    ids = send(sqs, main, "a", "b", "c")
+    function = Recorder(invocation({"batchItemFailures": [{"itemIdentifier": ids[1]}]}),
+                        invocation({"batchItemFailures": []}))
+    poller = QueuePoller(sqs, main, ARN, function, "us-east-1", batch_size=10, retry_delay_s=0)
+    assert poller.poll_once() == 3
+    assert poller.poll_once() == 1  # the failed one, visible again at once (retry_delay_s=0)
+    assert [r["body"] for r in function.events[1]["Records"]] == ["b"]
+    assert function.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+    assert (depth(sqs, main), depth(sqs, dlq), poller.poll_once()) == (0, 0, 0)
+
+
+def test_a_function_error_keeps_the_whole_batch_invisible_until_the_retry_delay(queues):
+    sqs, main, _ = queues
+    send(sqs, main, "a", "b")
+    poller = QueuePoller(sqs, main, ARN, Recorder(invocation(error="Boom")), "us-east-1", retry_delay_s=60)
+    assert (poller.poll_once(), poller.poll_once(), depth(sqs, main)) == (2, 0, 2)
+
+
+def test_a_poison_message_reaches_the_dlq_after_three_receives(queues):
+    sqs, main, dlq = queues
+    (poison,) = send(sqs, main, "poison")
+    function = Recorder(invocation({"batchItemFailures": [{"itemIdentifier": poison}]}))
+    poller = QueuePoller(sqs, main, ARN, function, "us-east-1", retry_delay_s=0)
+    handled = [poller.poll_once() for _ in range(4)]
+    assert handled == [1, 1, 1, 0]  # the 4th receive finds it gone: SQS's redrive policy moved it
+    assert (depth(sqs, main), depth(sqs, dlq)) == (0, 1)
+    assert [e["Records"][0]["attributes"]["ApproximateReceiveCount"] for e in function.events] == ["1", "2", "3"]
+
+
+def test_batches_respect_the_batch_size(queues):
+    sqs, main, _ = queues
+    send(sqs, main, *[str(i) for i in range(5)])
+    function = Recorder(invocation({"batchItemFailures": []}))
+    poller = QueuePoller(sqs, main, ARN, function, "us-east-1", batch_size=2)
+    assert [poller.poll_once() for _ in range(4)] == [2, 2, 1, 0]
+
+
+# --- DynamoDB streams
+
+
+def stream_records(*numbers: int) -> list[dict]:
+    return [{"eventID": str(n), "eventName": "INSERT", "dynamodb": {"SequenceNumber": str(n), "Keys": {}}}
+            for n in numbers]
+
+
+class FakeStreams:
+    """GetRecords over a fixed list: the iterator is the index of the next record."""
+
+    def __init__(self, records: list[dict]) -> None:
+        self.records = records
+
+    def describe_stream(self, StreamArn):  # noqa: N803 - boto3's parameter names
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType):  # noqa: N803
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator, Limit):  # noqa: N803
+        start = int(ShardIterator)
+        return {"Records": self.records[start:start + Limit], "NextShardIterator": str(start + Limit)}
+
+
+def test_stream_batch_is_retried_from_the_first_failed_record():
+    function = Recorder(invocation({"batchItemFailures": [{"itemIdentifier": "2"}]}),
+                        invocation({"batchItemFailures": []}))
+    poller = StreamPoller(FakeStreams(stream_records(1, 2, 3)), "arn:stream", function, "us-east-1").open()
+    assert (poller.poll_once(), poller.poll_once(), poller.poll_once()) == (3, 2, 0)
+    assert [[r["dynamodb"]["SequenceNumber"] for r in e["Records"]] for e in function.events] == [
+        ["1", "2", "3"], ["2", "3"]]
+    assert function.events[0]["Records"][0]["eventSourceARN"] == "arn:stream"
+
+
+def test_exhausted_stream_retries_go_to_the_on_failure_destination_and_the_shard_moves_on():
+    failures = []
+    function = Recorder(invocation(error="Boom"))
+    poller = StreamPoller(FakeStreams(stream_records(7, 8)), "arn:stream", function, "us-east-1", batch_size=2,
+                          max_retries=2, on_failure=failures.append).open()
+    assert [poller.poll_once() for _ in range(4)] == [2, 2, 2, 0]
+    (failure,) = failures
+    assert failure["DDBStreamBatchInfo"] == {"shardId": "shard-1", "startSequenceNumber": "7",
+                                             "endSequenceNumber": "8", "batchSize": 2, "streamArn": "arn:stream"}
+    assert failure["requestContext"] == {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3}
+
+
+@pytest.mark.parametrize(("outcome", "index"), [
+    (invocation({"batchItemFailures": []}), None), (invocation(None), None),
+    (invocation({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}), 1),
+    (invocation({"batchItemFailures": [{"itemIdentifier": "9"}]}), 0),
+    (invocation(error="Boom"), 0),
+])
+def test_first_failure_is_the_lowest_reported_sequence_number(outcome, index):
+    assert first_failure(outcome, stream_records(1, 2, 3)) == index
+
+
+# --- the DLQ-depth alarm
+
+
+def test_depth_alarm_goes_to_alarm_and_back_to_ok_with_the_queue(queues, clean_emulator):
+    sqs, _, dlq = queues
+    cloudwatch = emulator_clients(clean_emulator).cloudwatch
+    cloudwatch.put_metric_alarm(
+        AlarmName="dlq-depth", Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": "t-dlq"}], Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    alarm = DepthAlarm(sqs, cloudwatch, dlq, "dlq-depth")
+
+    def state():
+        return cloudwatch.describe_alarms(AlarmNames=["dlq-depth"])["MetricAlarms"][0]["StateValue"]
+
+    assert (alarm.poll_once(), state()) == (0, "OK")
+    send(sqs, dlq, "stuck")
+    assert (alarm.poll_once(), state(), alarm.poll_once()) == (1, "ALARM", 0)
+    message = sqs.receive_message(QueueUrl=dlq)["Messages"][0]
+    sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+    assert (alarm.poll_once(), state()) == (1, "OK")

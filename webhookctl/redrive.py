@@ -98,9 +98,15 @@ class MoverOptions:
     # Long enough to send and delete a batch (and wait for the rate limiter) before SQS shows it again.
     visibility_timeout: int = 120
     wait_seconds: int = 1
-    # Consecutive receives with nothing new before a worker decides the queue is drained
-    # (short polls sample a subset of SQS hosts, so one empty answer proves little).
+    # Consecutive receives (across all workers) with nothing new before the run decides the queue is
+    # drained (a receive samples SQS hosts, so one empty answer proves little).
     idle_receives: int = 2
+    # How many messages the DLQ held at the start (ApproximateNumberOfMessages), if known. Until that many
+    # distinct ones were seen, a receive returning only already-seen (skipped) messages is not "drained":
+    # with a filter, released non-matching messages can crowd out the matching ones for a while.
+    expected: int | None = None
+    # ...but never more than this many such receives in a row, whatever the estimate said.
+    max_stale_receives: int = 50
 
 
 class ClientMover:
@@ -117,6 +123,7 @@ class ClientMover:
         self.result = RedriveResult(mode="client-side", dry_run=options.dry_run)
         self._seen: set[str] = set()
         self._budget = options.limit
+        self._idle = self._stale = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -139,14 +146,12 @@ class ClientMover:
         return self.result
 
     def _worker(self) -> None:
-        idle = 0
         try:
-            while idle < self.options.idle_receives and not self._stop.is_set():
+            while not self._stop.is_set():
                 wanted = self._reserve()
                 if not wanted:
                     return
-                fresh = self._one_batch(wanted)
-                idle = 0 if fresh else idle + 1
+                self._one_batch(wanted)
         except BaseException:
             self._stop.set()
             raise
@@ -179,6 +184,7 @@ class ClientMover:
             # A message seen before was skipped or failed earlier in this run: leave it where it is.
             fresh = [m for m in messages if m["MessageId"] not in self._seen]
             self._seen.update(m["MessageId"] for m in fresh)
+            self._note_receive(bool(messages), bool(fresh))
         to_move = [m for m in fresh if self.filter.matches(m)]
         to_release = [m for m in messages if m not in to_move]
         with self._lock:
@@ -194,6 +200,19 @@ class ClientMover:
             self._release_quietly(to_release)
             self._settle(wanted, len(to_move))
         return len(fresh)
+
+    def _note_receive(self, got_any: bool, got_new: bool) -> None:
+        """Decide (under the lock) whether the queue is drained; stopping lets running batches finish."""
+        if got_new:
+            self._idle = self._stale = 0
+            return
+        unseen_left = self.options.expected is not None and len(self._seen) < self.options.expected
+        if got_any and unseen_left and self._stale < self.options.max_stale_receives:
+            self._stale += 1
+            return
+        self._idle += 1
+        if self._idle >= self.options.idle_receives:
+            self._stop.set()
 
     def _move(self, messages: list[dict[str, Any]]) -> None:
         by_id = {str(i): m for i, m in enumerate(messages)}

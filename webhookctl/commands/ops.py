@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -206,7 +206,9 @@ def _client_side(app: AppContext, dlq_url: str, target_url: str, message_filter:
     from webhookctl.redrive import ClientMover
 
     sqs = app.clients.sqs
-    estimate = options.limit or sum(queue_counts(sqs, dlq_url)[:2])
+    visible = queue_counts(sqs, dlq_url)[0]
+    options = replace(options, expected=visible)
+    estimate = min(options.limit or visible, visible)
     if estimate < 100:
         return ClientMover(sqs, dlq_url, target_url, message_filter, options, sleep=sleep).run()
     with click.progressbar(length=estimate, label="redriving", file=click.get_text_stream("stderr")) as bar:

@@ -167,3 +167,58 @@ def test_rate_limiter_books_one_schedule_for_all_callers():
         limiter.acquire(10)
     # THEN the first goes at once and each next one waits half a second
     assert slept == [0.5, 0.5]
+
+
+class SamplingSqs:
+    """An SQS stand-in whose receive returns a random sample of the visible messages, as SQS may."""
+
+    def __init__(self, providers, seed=7):
+        import random
+
+        self.random = random.Random(seed)
+        self.visible = {"dlq": [self._message(i, p) for i, p in enumerate(providers)], "target": []}
+        self.in_flight = {}
+
+    @staticmethod
+    def _message(i, provider):
+        return {"MessageId": f"m{i}", "Body": json.dumps({"webhookId": f"evt_{i:04d}"}),
+                "MessageAttributes": {"provider": {"DataType": "String", "StringValue": provider}}}
+
+    def receive_message(self, QueueUrl, MaxNumberOfMessages, **_):
+        queue = self.visible[QueueUrl]
+        batch = self.random.sample(queue, min(MaxNumberOfMessages, len(queue)))
+        for message in batch:
+            queue.remove(message)
+            message["ReceiptHandle"] = f"rh-{message['MessageId']}-{self.random.random()}"
+            self.in_flight[message["ReceiptHandle"]] = message
+        return {"Messages": [dict(m) for m in batch]}
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self.visible[QueueUrl] += [{"MessageId": f"t{e['Id']}", "Body": e["MessageBody"]} for e in Entries]
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def delete_message_batch(self, QueueUrl, Entries):
+        for entry in Entries:
+            del self.in_flight[entry["ReceiptHandle"]]
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def change_message_visibility_batch(self, QueueUrl, Entries):
+        for entry in Entries:
+            self.visible[QueueUrl].append(self.in_flight.pop(entry["ReceiptHandle"]))
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+def test_knowing_the_start_count_keeps_a_filtered_run_going_past_crowds_of_skipped_messages():
+    # GIVEN 200 adyen messages and 5 stripe ones, received in random samples
+    def redrive_stripe(expected):
+        sqs = SamplingSqs(["adyen"] * 200 + ["stripe"] * 5)
+        options = MoverOptions(workers=1, wait_seconds=0, expected=expected)
+        return sqs, ClientMover(sqs, "dlq", "target", RedriveFilter(provider="stripe"), options).run()
+
+    # WHEN the start count is unknown THEN the run can stop early, crowded out (nothing lost, just not done)
+    sqs, blind = redrive_stripe(None)
+    assert blind.moved < 5 and len(sqs.visible["dlq"]) == 205 - blind.moved and not sqs.in_flight
+    # WHEN it is known THEN every stripe message moves and every adyen one stays
+    sqs, result = redrive_stripe(205)
+    assert (result.moved, result.skipped, result.failed) == (5, 200, 0)
+    assert len(sqs.visible["target"]) == 5 and len(sqs.visible["dlq"]) == 200 and not sqs.in_flight

@@ -96,6 +96,7 @@ class Deployer:
     # --- deploy ---------------------------------------------------------------------------------
 
     def deploy(self, options: DeployOptions) -> DeployResult:
+        body = self._render(options)  # bad --set values fail here, before anything is touched
         stack = self._ready_stack(options)
         bucket = self._bucket(options.bucket, create=True)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
@@ -104,7 +105,7 @@ class Deployer:
                 self.clients.s3, bucket, a.key, a.path, a.sha256)]
         for key in uploads:
             self.ui.say(f"uploaded s3://{bucket}/{key}")
-        change_set = self._plan(options, stack, bucket, artifacts)
+        change_set = self._plan(options, body, stack, bucket, artifacts)
         result = DeployResult(options.stack_name, "UP_TO_DATE", change_set, uploads, bucket=bucket)
         if change_set.empty:
             self.ui.say(f"stack {options.stack_name} is up to date")
@@ -131,11 +132,12 @@ class Deployer:
 
     def diff(self, options: DeployOptions) -> ChangeSet:
         """The change set deploy would execute, then deleted (with the shell stack of a CREATE)."""
+        body = self._render(options)
         stack = describe_stack(self.cfn, options.stack_name)
         bucket = options.bucket or _parameter(stack, "ArtifactBucket") or self._bucket(None, create=False)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
             artifacts = self._package(Path(build))
-        change_set = self._plan(options, stack, bucket, artifacts)
+        change_set = self._plan(options, body, stack, bucket, artifacts)
         if change_set.empty:
             return change_set
         self.cfn.delete_change_set(ChangeSetName=change_set.id)
@@ -158,15 +160,17 @@ class Deployer:
             self.ui.say(f"created artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
         return name
 
-    def _plan(self, options: DeployOptions, stack: dict[str, Any] | None, bucket: str,
-              artifacts: Artifacts) -> ChangeSet:
+    def _render(self, options: DeployOptions) -> str:
+        """The template as compact JSON (well under the body limit; key order kept for readers)."""
         from webhookctl.render import load_settings, render_template
 
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
             self.ui.say(f"warning: {warning}")
-        # Compact JSON keeps the template under the body limit; key order is kept for readers.
-        body = json.dumps(json.loads(render_template(settings, "json")), separators=(",", ":"))
+        return json.dumps(json.loads(render_template(settings, "json")), separators=(",", ":"))
+
+    def _plan(self, options: DeployOptions, body: str, stack: dict[str, Any] | None, bucket: str,
+              artifacts: Artifacts) -> ChangeSet:
         exists = stack is not None and stack["StackStatus"] != REVIEW
         request = ChangeSetRequest(
             stack_name=options.stack_name, name=self._change_set_name(),

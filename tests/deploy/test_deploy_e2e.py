@@ -258,3 +258,24 @@ def test_no_region_is_a_usage_error_with_the_fix(monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX])
     assert result.exit_code == 2
     assert "no AWS region: pass --region" in result.stderr
+
+
+def test_a_template_over_the_body_limit_is_passed_by_s3_url(app: Any, run: Callable[..., Result],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from webhookctl import deploy as deploy_module
+
+    monkeypatch.setattr(deploy_module, "TEMPLATE_BODY_LIMIT", 1000)
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stderr.splitlines() if "(template over 1000 bytes)" in line]
+    key = line.split()[1].removeprefix(f"s3://{BUCKET}/")
+    template = json.loads(app.clients.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    assert key.startswith("templates/") and "ReceiverFunction" in template["Resources"]
+    assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_invalid_settings_are_a_usage_error_before_anything_is_touched(app: Any, run: Callable[..., Result]) -> None:
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--set", "receiver_timeout=99")
+    assert result.exit_code == 2
+    assert "invalid settings: receiver_timeout=99 must be an integer from 1 to 29" in result.stderr
+    assert app.clients.s3.list_buckets()["Buckets"] == []

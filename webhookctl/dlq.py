@@ -120,12 +120,13 @@ class PeekedMessage:
         return asdict(self)
 
 
-def peek(sqs: Any, url: str, *, limit: int, wait_seconds: int = 0,
+def peek(sqs: Any, url: str, *, limit: int, wait_seconds: int = 1,
          hold_seconds: int = 30) -> list[PeekedMessage]:
     """Up to `limit` distinct messages; every receipt is made visible again before returning.
 
     Messages are held (hold_seconds) only while the sample is gathered so the next receive returns new
-    ones; a receive still counts towards ApproximateReceiveCount, so peek only queues without a redrive
+    ones. The first receive long-polls (wait_seconds): a short poll of a small queue can answer empty
+    while messages exist. A receive still counts towards ApproximateReceiveCount, so peek only queues without a redrive
     policy of their own (the DLQ).
     """
     seen: dict[str, PeekedMessage] = {}
@@ -134,7 +135,7 @@ def peek(sqs: Any, url: str, *, limit: int, wait_seconds: int = 0,
         while len(seen) < limit:
             batch = sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=min(10, limit - len(seen)), VisibilityTimeout=hold_seconds,
-                WaitTimeSeconds=wait_seconds, MessageAttributeNames=MESSAGE_ATTRIBUTE_NAMES,
+                WaitTimeSeconds=0 if seen else wait_seconds, MessageAttributeNames=MESSAGE_ATTRIBUTE_NAMES,
                 MessageSystemAttributeNames=SYSTEM_ATTRIBUTE_NAMES).get("Messages", [])
             handles += [m["ReceiptHandle"] for m in batch]
             fresh = [m for m in batch if m["MessageId"] not in seen]

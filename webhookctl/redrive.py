@@ -304,6 +304,14 @@ def is_unsupported(exc: BaseException) -> bool:
     return code in UNSUPPORTED_CODES or status in (500, 501)
 
 
+def short_reason(exc: BaseException) -> str:
+    """One line without the HTML body an emulator's 500 carries."""
+    if isinstance(exc, NotImplementedError):
+        return "not implemented by this endpoint"
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    return f"{getattr(exc, 'operation_name', 'the call')} answered {code}"
+
+
 @dataclass(frozen=True)
 class TaskProgress:
     status: str
@@ -328,7 +336,7 @@ def move_task_redrive(sqs: Any, source_arn: str, destination_arn: str, *, rate: 
         handle = sqs.start_message_move_task(**request)["TaskHandle"]
     except Exception as exc:
         if is_unsupported(exc):
-            raise MoveTaskUnsupported(str(exc)) from exc
+            raise MoveTaskUnsupported(short_reason(exc)) from exc
         raise
     earlier = latest.get("StartedTimestamp") if latest else None
     return _follow_task(sqs, source_arn, handle, earlier, sleep, poll_seconds, on_progress)
@@ -376,6 +384,6 @@ def _latest_task(sqs: Any, source_arn: str) -> dict[str, Any] | None:
         results = sqs.list_message_move_tasks(SourceArn=source_arn, MaxResults=1).get("Results", [])
     except Exception as exc:
         if is_unsupported(exc):
-            raise MoveTaskUnsupported(str(exc)) from exc
+            raise MoveTaskUnsupported(short_reason(exc)) from exc
         raise
     return results[0] if results else None

@@ -198,7 +198,7 @@ def _try_move_task(app: AppContext, stack: Stack, rate: int | None) -> tuple[Any
         return move_task_redrive(sqs, stack.require(keys.DEAD_LETTER_QUEUE_ARN), target_arn, rate=rate,
                                  sleep=sleep, on_progress=progress), None
     except MoveTaskUnsupported as exc:
-        return None, f"the message-move task API is unavailable here ({str(exc)[:120]})"
+        return None, f"the message-move task API is unavailable here ({exc})"
 
 
 def _client_side(app: AppContext, dlq_url: str, target_url: str, message_filter: Any, options: Any) -> Any:

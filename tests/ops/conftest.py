@@ -1,4 +1,4 @@
-"""A moto server on 127.0.0.1, a deployed-looking pipeline on it, and a Stubber'd CloudFormation for outputs.
+"""A deployed-looking pipeline on the shared emulator (moto on 127.0.0.1), and a Stubber'd CloudFormation.
 
 CloudFormation under moto ignores alarms and secrets (moto-notes §1), so the pipeline's resources are made
 with the service APIs and the stack's outputs are served by a botocore Stubber.
@@ -7,7 +7,7 @@ with the service APIs and the stack's outputs are served by a botocore Stubber.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,49 +28,13 @@ STACK = f"payment-webhooks-{SUFFIX}"
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-@pytest.fixture(autouse=True)
-def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture(scope="session")
-def moto_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The shared emulator when tests/conftest.py provides one, else a server of our own."""
-    try:
-        emulator = request.getfixturevalue("emulator")
-    except pytest.FixtureLookupError:
-        emulator = None
-    url = getattr(emulator, "url", None) or getattr(emulator, "endpoint_url", None)
-    if isinstance(emulator, str):
-        url = emulator
-    if url:
-        yield url
-        return
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def aws(moto_url: str) -> Callable[[str], Any]:
-    """A client factory on a freshly reset moto; no retries, so moto's 500s surface at once."""
-    import requests
-
-    requests.post(f"{moto_url}/moto-api/reset", timeout=10)
+def aws(clean_emulator: Any) -> Callable[[str], Any]:
+    """A client factory on the session's emulator, emptied for this test (tests/conftest.py; fake
+    credentials come from there too). No retries, so moto's 500s surface at once."""
     config = Config(retries={"mode": "standard", "max_attempts": 1})
-    return lambda service: boto3.client(service, endpoint_url=moto_url, region_name=REGION, config=config,
-                                        **FAKE_CREDENTIALS)
+    return lambda service: boto3.client(service, endpoint_url=clean_emulator.url, region_name=REGION,
+                                        config=config, **FAKE_CREDENTIALS)
 
 
 def stubbed_cloudformation(outputs: dict[str, str], calls: int = 4) -> Any:

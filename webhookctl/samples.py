@@ -214,7 +214,9 @@ def paddle_event(kind: str, now: int, token: Token, money: Money) -> Sample:
     else:
         data = {"id": txn, "status": "past_due" if kind == "payment_failed" else "completed",
                 "currency_code": money.currency, "origin": "web", "billed_at": iso(now),
-                "details": {"totals": {"total": str(money.amount), "currency_code": money.currency}},
+                "details": {"totals": {"subtotal": str(money.amount), "discount": "0", "tax": "0",
+                                       "total": str(money.amount), "credit": "0", "balance": "0",
+                                       "grand_total": str(money.amount), "currency_code": money.currency}},
                 "created_at": iso(now)}
     payload = {"event_id": event_id, "event_type": event_type, "occurred_at": iso(now),
                "notification_id": f"ntf_{_ulid(token)}", "data": data}

@@ -114,9 +114,10 @@ def _first_digit(body: bytes) -> int:
 
 def _other(byte: int) -> int:
     """A different character of the same class, so the body stays valid JSON."""
-    if 0x30 <= byte <= 0x39:
-        return 0x30 + (byte - 0x30 + 1) % 10
-    return byte ^ 0x01 if chr(byte).isalpha() and chr(byte ^ 0x01).isalpha() else 0x41
+    for first, size in ((0x30, 10), (0x41, 26), (0x61, 26)):  # digits, upper case, lower case
+        if first <= byte < first + size:
+            return first + (byte - first + 1) % size
+    return 0x41 if byte != 0x41 else 0x42
 
 
 # --- HTTP

@@ -9,6 +9,7 @@ import hmac
 import json
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -288,3 +289,11 @@ def test_send_to_a_dead_endpoint_is_a_clear_error():
 def test_send_usage_errors_exit_2(args, message):
     result = run(*args)
     assert (result.exit_code, message in result.output) == (2, True)
+
+
+@pytest.mark.parametrize(("last", "changed"), [("A", "B"), ("Z", "A"), ("z", "a"), ("9", "0"), ("f", "g")])
+def test_tamper_changes_the_references_last_character_within_its_class(last, changed):
+    sample = replace(sample_event("stripe", "refund", now=NOW), body=b'{"id":"pi_1' + last.encode() + b'"}',
+                     reference="pi_1" + last)
+    delivery = send.Delivery(sample, URL, sample.body, {}, "new")
+    assert send.tampered(delivery).body == b'{"id":"pi_1' + changed.encode() + b'"}'

@@ -6,6 +6,7 @@ Each invocation gets a Lambda-shaped context, and what the handler prints or log
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import logging
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 Handler = Callable[[Any, Any], Any]
+
+
+_ROUTING = threading.Lock()
 
 
 class OutputRouter(io.TextIOBase):
@@ -61,9 +65,18 @@ class Capture:
         _install_lambda_log_handler()
         return capture
 
+    def ensure_routed(self) -> None:
+        """Re-route if someone swapped sys.stdout/err since (a test runner's capture, click's CliRunner)."""
+        with _ROUTING:
+            for name in ("stdout", "stderr"):
+                current = getattr(sys, name)
+                if not isinstance(current, OutputRouter):
+                    setattr(sys, name, OutputRouter(current, self._local))
+
     @contextmanager
     def lines(self) -> Iterator[list[str]]:
         """Collects what this thread writes inside the block; the list is filled when the block ends."""
+        self.ensure_routed()
         collected: list[str] = []
         self._local.buffer = io.StringIO()
         try:
@@ -148,6 +161,16 @@ class LocalFunction:
         invocation = Invocation(request_id, result, error, lines, duration)
         self.on_invoked(self, invocation)
         return invocation
+
+
+def warm(function: LocalFunction, event: Any) -> None:
+    """One invocation that is neither shown nor logged: the handler makes its AWS clients now, in this
+    thread, with the sandbox's environment (as a provisioned-concurrency container would have done)."""
+    context = LambdaContext(function.name, function.arn, function.memory_mb, "warm-up", function.log_group,
+                            function.log_stream, time.time() + function.timeout_s)
+    # A warm-up failure is not reported here: it shows again, logged, on the first real request.
+    with function.capture.lines(), contextlib.suppress(Exception):
+        function.handler(event, context)
 
 
 class LogShipper:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhookctl.local import apigw
 from webhookctl.local.functions import (
     Capture,
     LocalFunction,
@@ -29,6 +30,7 @@ from webhookctl.local.functions import (
     handlers_root,
     load_handler,
     new_container,
+    warm,
 )
 from webhookctl.local.gateway import Gateway
 from webhookctl.local.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
@@ -182,6 +184,7 @@ def _assemble(options: SandboxOptions, emulator: Any, environment: Environment, 
     tracker = Tracker(show)
     functions = load_functions(clients.client("lambda"), outputs, capture, environment,
                                [shipper.invoked, tracker.invoked])
+    warm_up(functions, gateway)
     sandbox = Sandbox(emulator, clients, outputs, gateway, document, functions, environment, shipper)
     gateway.on_exchange = tracker.exchange
     start_pollers(sandbox, options, tracker, say)
@@ -241,6 +244,18 @@ def load_functions(lambda_client: Any, outputs: dict[str, str], capture: Capture
                                 config["FunctionArn"], config.get("Timeout", 3), config.get("MemorySize", 128),
                                 outputs[keys.LOG_GROUP_OUTPUTS[role]], capture, on_invoked)
             for role, config in configs.items()}
+
+
+def warm_up(functions: dict[str, LocalFunction], gateway: Gateway) -> None:
+    """Each handler makes its clients once in this thread (boto3 sessions are not thread-safe to set up):
+    an unsigned stripe request (the receiver reads the secret, answers 401, writes nothing) and empty
+    batches for the processor and the audit function."""
+    request = apigw.Request("POST", "/webhook/stripe", [("Host", f"127.0.0.1:{gateway.port}")], b"{}",
+                            "127.0.0.1", f"127.0.0.1:{gateway.port}")
+    warm(functions["receiver"], apigw.proxy_event(request, "stripe", request_id="warm-up", now_ms=0,
+                                                  api_id="local"))
+    warm(functions["processor"], {"Records": []})
+    warm(functions["audit"], {"Records": []})
 
 
 def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, say: Say) -> None:

@@ -1,0 +1,171 @@
+"""End to end through the sandbox: real receiver, processor and audit code against the emulated stack."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+
+from tests.local.conftest import wait_for
+from webhookctl import send
+from webhookctl.cli import cli
+from webhookctl.context import AppContext
+from webhookctl.samples import PROVIDERS, sample_event
+from webhookctl.send import Target
+from webhookctl.templates import outputs as keys
+
+
+def target(sandbox, provider: str) -> Target:
+    secret, options = send.stack_secret(sandbox.clients.secretsmanager,
+                                        sandbox.outputs[keys.SIGNING_SECRET_ARN], provider)
+    return Target(f"{sandbox.webhook_url}{provider}", secret, options)
+
+
+def deliver(sandbox, sample, expect="new") -> send.Outcome:
+    delivery = send.signed(sample, target(sandbox, sample.provider), now=int(time.time()), expect=expect)
+    return send.deliver([delivery])[0]
+
+
+def item(sandbox, webhook_id: str) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    found = sandbox.clients.dynamodb.get_item(TableName=sandbox.outputs[keys.TABLE_NAME], ConsistentRead=True,
+                                              Key={"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}})
+    return {k: TypeDeserializer().deserialize(v) for k, v in found.get("Item", {}).items()}
+
+
+def finished(sandbox, webhook_id: str) -> dict:
+    return wait_for(lambda: (lambda i: i if i.get("status") in ("PROCESSED", "IGNORED") else None)(
+        item(sandbox, webhook_id)))
+
+
+def depth(sandbox, output: str) -> int:
+    attributes = sandbox.clients.sqs.get_queue_attributes(QueueUrl=sandbox.outputs[output], AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
+def cli_app(sandbox) -> AppContext:
+    return AppContext(region="us-east-1", endpoint_url=sandbox.endpoint_url)
+
+
+# --- every provider, whole pipeline
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_signed_event_is_stored_processed_normalised_and_audited(sandbox, shown, provider):
+    sample = sample_event(provider, "payment_succeeded", now=int(time.time()))
+    outcome = deliver(sandbox, sample)
+    answer = outcome.reply.json()
+    assert (outcome.reply.status, answer["received"], answer["duplicate"]) == (200, True, False)
+    webhook_id = answer["webhookId"]
+    stored = finished(sandbox, webhook_id)
+    if provider == "github":  # GitHub has no payment events: the generic mapping ignores them
+        assert (stored["status"], stored["category"], stored["eventType"]) == (
+            "IGNORED", "other", "marketplace_purchase.purchased")
+    else:
+        assert {k: stored.get(k) for k in ("status", "category", "amount", "currency", "provider")} == {
+            "status": "PROCESSED", "category": "payment_succeeded", "amount": 2599, "currency": "USD",
+            "provider": provider}
+        assert stored["paymentId"] == sample.reference
+    final = stored["status"]
+    audit = wait_for(lambda: [json.loads(line) for line in shown.of("audit", webhook_id)
+                              if f'"newStatus":"{final}"' in line])
+    assert [(a["eventName"], a["oldStatus"], a["provider"]) for a in audit] == [("MODIFY", "ENQUEUED", provider)]
+    assert "payload" not in audit[0]["attributes"]
+    assert wait_for(lambda: shown.of("done", f"{provider} {sample.event_type} {final} "))
+
+
+def test_the_audit_log_group_receives_the_audit_lines(sandbox):
+    outcome = deliver(sandbox, sample_event("paddle", "refund", now=int(time.time())))
+    webhook_id = outcome.reply.json()["webhookId"]
+    finished(sandbox, webhook_id)
+    group = sandbox.outputs[keys.AUDIT_LOG_GROUP]
+
+    def audit_lines() -> list[str]:
+        events = sandbox.clients.logs.filter_log_events(logGroupName=group)["events"]
+        return [e["message"] for e in events if webhook_id in e["message"] and "PROCESSED" in e["message"]]
+
+    assert len(wait_for(audit_lines, timeout=5)) == 1
+
+
+# --- duplicates and tampering
+
+
+def test_a_redelivery_is_acknowledged_as_a_duplicate_and_processed_once(sandbox):
+    sample = sample_event("stripe", "refund", now=int(time.time()))
+    first = deliver(sandbox, sample)
+    webhook_id = first.reply.json()["webhookId"]
+    processed_at = finished(sandbox, webhook_id)["processedAt"]
+    again = deliver(sandbox, sample, expect="duplicate")
+    assert (first.problem, again.problem, again.reply.json()["webhookId"]) == (None, None, webhook_id)
+    time.sleep(0.2)  # a second processing would have rewritten processedAt by now
+    assert item(sandbox, webhook_id)["processedAt"] == processed_at
+
+
+def test_concurrent_duplicate_deliveries_store_and_process_the_event_once(sandbox):
+    sample = sample_event("standard", "dispute", now=int(time.time()))
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: deliver(sandbox, sample), range(8)))
+    answers = [o.reply.json() for o in outcomes]
+    assert {(o.reply.status, a["webhookId"]) for o, a in zip(outcomes, answers, strict=True)} == {
+        (200, f"standard#{sample.event_id}")}
+    assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 7
+    stored = finished(sandbox, f"standard#{sample.event_id}")
+    time.sleep(0.3)
+    assert item(sandbox, f"standard#{sample.event_id}")["processedAt"] == stored["processedAt"]
+    assert (depth(sandbox, keys.PROCESSING_QUEUE_URL), depth(sandbox, keys.DEAD_LETTER_QUEUE_URL)) == (0, 0)
+
+
+@pytest.mark.parametrize("provider", ["stripe", "adyen", "square"])
+def test_a_tampered_event_gets_401_and_leaves_no_trace(sandbox, provider):
+    sample = sample_event(provider, "payment_succeeded", now=int(time.time()))
+    delivery = send.tampered(send.signed(sample, target(sandbox, provider), now=int(time.time())))
+    outcome = send.deliver([delivery])[0]
+    assert (outcome.reply.status, outcome.problem) == (401, None)
+    scan = sandbox.clients.dynamodb.scan(TableName=sandbox.outputs[keys.TABLE_NAME])["Items"]
+    assert [i for i in scan if sample.event_id.split(":")[0] in json.dumps(i)] == []
+    assert depth(sandbox, keys.PROCESSING_QUEUE_URL) == 0
+
+
+def test_routes_other_than_post_webhook_provider_get_api_gateways_403(sandbox):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(f"{sandbox.webhook_url}stripe", timeout=5)  # GET
+    assert (error.value.code, json.loads(error.value.read())) == (403, {"message": "Missing Authentication Token"})
+
+
+# --- the DLQ drill
+
+
+def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
+    runner, app = CliRunner(), cli_app(sandbox)
+    suffix = sandbox.outputs[keys.TABLE_NAME].removeprefix("PaymentWebhooks-")
+    good = sample_event("checkout", "payment_succeeded", now=int(time.time()))
+    poison = replace(good, body=good.body.replace(b'"currency":"USD"', b'"currency":"dollars"'))
+    webhook_id = deliver(sandbox, poison).reply.json()["webhookId"]
+
+    # GIVEN a poison event that the processor fails on every receive
+    wait_for(lambda: depth(sandbox, keys.DEAD_LETTER_QUEUE_URL) == 1)
+    assert (item(sandbox, webhook_id)["status"], depth(sandbox, keys.PROCESSING_QUEUE_URL)) == ("ENQUEUED", 0)
+    # THEN the DLQ alarm fires, and `alarms status` says so with exit 1
+    wait_for(lambda: runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=cli_app(sandbox)).exit_code == 1)
+    status = runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=app)
+    assert f"payment-webhooks-{suffix}-dlq-depth" in status.stdout and "ALARM" in status.stdout
+
+    # WHEN the data is fixed and the DLQ redriven
+    sandbox.clients.dynamodb.update_item(
+        TableName=sandbox.outputs[keys.TABLE_NAME], Key={"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}},
+        UpdateExpression="SET payload = :p", ExpressionAttributeValues={":p": {"S": good.body.decode()}})
+    redrive = runner.invoke(cli, ["dlq", "redrive", "-s", suffix], obj=cli_app(sandbox))
+    assert redrive.exit_code == 0, redrive.output
+
+    # THEN it is processed, the DLQ is empty and every alarm is OK again (exit 0)
+    assert finished(sandbox, webhook_id)["status"] == "PROCESSED"
+    assert depth(sandbox, keys.DEAD_LETTER_QUEUE_URL) == 0
+    wait_for(lambda: runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=cli_app(sandbox)).exit_code == 0)

@@ -74,7 +74,8 @@ def audit_line(record: dict) -> str:
         "approximateCreationTime": _time(stream.get("ApproximateCreationDateTime")),
         "attributes": redact({k: v for k, v in current.items() if k not in NOT_ATTRIBUTES}),
     }
-    return json.dumps(line, separators=(",", ":"), default=str)
+    # ensure_ascii=False: a \uXXXX escape would add digits next to (masked) runs; see webhook_common.redact
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _image(image: Any) -> dict[str, Any]:

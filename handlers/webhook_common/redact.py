@@ -1,9 +1,11 @@
 """Make a value safe to log: card numbers masked to first 6 / last 4, card secrets dropped. Pure stdlib.
 
-A card-number-like run is a run of digits that may be split by spaces or dashes. Any run of 13 or more
-digits that contains a Luhn-valid stretch of 13-19 digits is masked as a whole, so a PAN glued to other
-digits ("4111111111111111 22") is caught too. Keys are redacted like values; binary values are replaced by
-their length. Redaction is a one-way function: nothing here can restore a digit.
+A run is digits separated by nothing, spaces or dashes; its groups are the digit stretches between
+separators. A run is masked as a whole when it holds a card number: the whole run, or a stretch of whole
+groups (a PAN followed by " 22"), with 13-19 digits passing the Luhn check; runs over 19 digits are masked
+when any 13-19 digit stretch passes (a PAN glued into a long number). Keys are redacted like values, binary
+values are replaced by their length, and control characters become spaces. Serialise the result with
+`ensure_ascii=False`: ASCII escapes (\u0663) would put new digits into the line. Redaction is one-way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ SENSITIVE_KEYS = frozenset({
 })
 MASK = "*"
 _RUN = re.compile(r"[0-9](?:[ \-]*[0-9])*")
-_NOT_DIGIT = re.compile(r"[^0-9]")
+_SEPARATORS = re.compile(r"[ \-]+")
+# JSON writes control characters as \u00XX, whose digits could join a neighbouring run in the log line;
+# they become spaces first, so the masking sees (and masks) exactly the runs a reader of the line would.
+_CONTROLS = {code: " " for code in range(32)}
 
 
 def luhn_valid(digits: str) -> bool:
@@ -40,14 +45,30 @@ def has_card_number(digits: str) -> bool:
                for size in range(13, min(19, length) + 1) for start in range(length - size + 1))
 
 
+def holds_card_number(groups: list[str]) -> bool:
+    digits = "".join(groups)
+    if len(digits) > 19:
+        return has_card_number(digits)
+    for start in range(len(groups)):
+        stretch = ""
+        for group in groups[start:]:
+            stretch += group
+            if 13 <= len(stretch) <= 19 and luhn_valid(stretch):
+                return True
+    return False
+
+
 def _mask_run(match: re.Match) -> str:
-    digits = _NOT_DIGIT.sub("", match.group())
-    if len(digits) < 13 or not has_card_number(digits):
-        return match.group()
+    run = match.group()
+    groups = _SEPARATORS.split(run)
+    if sum(map(len, groups)) < 13 or not holds_card_number(groups):
+        return run
+    digits = "".join(groups)
     return digits[:6] + MASK * (len(digits) - 10) + digits[-4:]
 
 
 def mask_text(text: str) -> str:
+    text = text.translate(_CONTROLS)
     return _RUN.sub(_mask_run, text) if any(c.isdigit() for c in text) else text
 
 

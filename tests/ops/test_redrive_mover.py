@@ -172,9 +172,12 @@ def test_rate_limiter_books_one_schedule_for_all_callers():
 class SamplingSqs:
     """An SQS stand-in whose receive returns a random sample of the visible messages, as SQS may."""
 
-    def __init__(self, providers, seed=7):
+    def __init__(self, providers, seed=7, delay=0.0):
         import random
+        import threading
 
+        self.delay = delay
+        self.lock = threading.RLock()
         self.random = random.Random(seed)
         self.visible = {"dlq": [self._message(i, p) for i, p in enumerate(providers)], "target": []}
         self.in_flight = {}
@@ -185,27 +188,32 @@ class SamplingSqs:
                 "MessageAttributes": {"provider": {"DataType": "String", "StringValue": provider}}}
 
     def receive_message(self, QueueUrl, MaxNumberOfMessages, **_):
-        queue = self.visible[QueueUrl]
-        batch = self.random.sample(queue, min(MaxNumberOfMessages, len(queue)))
-        for message in batch:
-            queue.remove(message)
-            message["ReceiptHandle"] = f"rh-{message['MessageId']}-{self.random.random()}"
-            self.in_flight[message["ReceiptHandle"]] = message
-        return {"Messages": [dict(m) for m in batch]}
+        time.sleep(self.delay)
+        with self.lock:
+            queue = self.visible[QueueUrl]
+            batch = self.random.sample(queue, min(MaxNumberOfMessages, len(queue)))
+            for message in batch:
+                queue.remove(message)
+                message["ReceiptHandle"] = f"rh-{message['MessageId']}-{self.random.random()}"
+                self.in_flight[message["ReceiptHandle"]] = message
+            return {"Messages": [dict(m) for m in batch]}
 
     def send_message_batch(self, QueueUrl, Entries):
-        self.visible[QueueUrl] += [{"MessageId": f"t{e['Id']}", "Body": e["MessageBody"]} for e in Entries]
-        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+        with self.lock:
+            self.visible[QueueUrl] += [{"MessageId": f"t{e['Id']}", "Body": e["MessageBody"]} for e in Entries]
+            return {"Successful": [{"Id": e["Id"]} for e in Entries]}
 
     def delete_message_batch(self, QueueUrl, Entries):
-        for entry in Entries:
-            del self.in_flight[entry["ReceiptHandle"]]
-        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+        with self.lock:
+            for entry in Entries:
+                del self.in_flight[entry["ReceiptHandle"]]
+            return {"Successful": [{"Id": e["Id"]} for e in Entries]}
 
     def change_message_visibility_batch(self, QueueUrl, Entries):
-        for entry in Entries:
-            self.visible[QueueUrl].append(self.in_flight.pop(entry["ReceiptHandle"]))
-        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+        with self.lock:
+            for entry in Entries:
+                self.visible[QueueUrl].append(self.in_flight.pop(entry["ReceiptHandle"]))
+            return {"Successful": [{"Id": e["Id"]} for e in Entries]}
 
 
 def test_knowing_the_start_count_keeps_a_filtered_run_going_past_crowds_of_skipped_messages():
@@ -222,3 +230,24 @@ def test_knowing_the_start_count_keeps_a_filtered_run_going_past_crowds_of_skipp
     sqs, result = redrive_stripe(205)
     assert (result.moved, result.skipped, result.failed) == (5, 200, 0)
     assert len(sqs.visible["target"]) == 5 and len(sqs.visible["dlq"]) == 200 and not sqs.in_flight
+
+
+def test_ctrl_c_stops_the_workers_after_their_current_batch(monkeypatch):
+    # GIVEN Ctrl-C arrives while the main thread waits for the workers
+    import webhookctl.redrive as redrive
+
+    real_wait = redrive.wait
+
+    def interrupted_wait(*args, **kwargs):
+        real_wait(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(redrive, "wait", interrupted_wait)
+    sqs = SamplingSqs(["stripe"] * 2000, delay=0.02)  # 4 workers: about 2000 messages/s, 0.5 s to the Ctrl-C
+    # WHEN
+    result = ClientMover(sqs, "dlq", "target", RedriveFilter(), MoverOptions(wait_seconds=0)).run()
+    # THEN the run stopped part-way, says it was interrupted (exit 1), and left nothing in flight or lost
+    assert result.interrupted and result.exit_code == 1 and 0 < result.moved < 2000
+    assert result.summary().endswith(", interrupted")
+    assert not sqs.in_flight
+    assert len(sqs.visible["target"]) == result.moved and len(sqs.visible["dlq"]) == 2000 - result.moved

@@ -50,7 +50,8 @@ class Gateway:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
 
     def handle(self, request: apigw.Request) -> apigw.Response:

@@ -159,24 +159,34 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
     from webhookctl.local.emulator import start_emulator
 
     capture = capture or Capture.install()
+    # Bound first: a port in use fails in milliseconds, before anything else is started.
+    gateway = Gateway(_not_ready, port=options.port)
     environment = Environment()
-    emulator = start_emulator(port=0)
+    try:
+        emulator = start_emulator(port=0)
+    except BaseException:
+        gateway.stop()
+        raise
     try:
         environment.set(aws_environment(emulator.url, options.region))
-        return _assemble(options, emulator, environment, capture, say, show)
+        return _assemble(options, emulator, gateway, environment, capture, say, show)
     except BaseException:
+        gateway.stop()
         emulator.stop()
         environment.restore()
         raise
 
 
-def _assemble(options: SandboxOptions, emulator: Any, environment: Environment, capture: Capture, say: Say,
-              show: Callable[[str, str], None] | None) -> Sandbox:
+def _not_ready(event: Any) -> Any:
+    raise RuntimeError("the sandbox is still starting")
+
+
+def _assemble(options: SandboxOptions, emulator: Any, gateway: Gateway, environment: Environment,
+              capture: Capture, say: Say, show: Callable[[str, str], None] | None) -> Sandbox:
     from webhookctl.aws import AwsClients, AwsTarget
 
     clients = AwsClients(AwsTarget(options.region, None, emulator.url))
     outputs = deploy_stack(clients, options.suffix, say)
-    gateway = Gateway(lambda event: functions["receiver"].invoke(event), port=options.port)
     document = seed_secrets(gateway.url)
     clients.secretsmanager.put_secret_value(SecretId=outputs[keys.SIGNING_SECRET_ARN],
                                             SecretString=_json(document))
@@ -186,7 +196,7 @@ def _assemble(options: SandboxOptions, emulator: Any, environment: Environment, 
                                [shipper.invoked, tracker.invoked])
     warm_up(functions, gateway)
     sandbox = Sandbox(emulator, clients, outputs, gateway, document, functions, environment, shipper)
-    gateway.on_exchange = tracker.exchange
+    gateway.invoke, gateway.on_exchange = functions["receiver"].invoke, tracker.exchange
     start_pollers(sandbox, options, tracker, say)
     gateway.start()
     return sandbox
@@ -207,8 +217,11 @@ class _DeployUi:
         self.say_line = say
 
     def say(self, text: str) -> None:
-        for line in text.splitlines()[:1]:  # the first line is enough locally (tables are long)
-            self.say_line(line)
+        lines = text.splitlines()
+        if lines and lines[0].startswith("ACTION"):  # the change-set table: its size is enough locally
+            self.say_line(f"change set: {len(lines) - 1} resources")
+        elif lines:
+            self.say_line(lines[0])
 
     def confirm(self, question: str) -> bool:
         return True

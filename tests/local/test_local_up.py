@@ -1,0 +1,83 @@
+"""`webhookctl local up` as a user runs it: a process with no AWS credentials, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+WEBHOOKCTL = [sys.executable, "-m", "webhookctl"]
+
+
+def no_aws_environment(state_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """The caller's environment minus every AWS variable; config and credential files point nowhere."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    missing = str(tmp_path / "no-such-aws-file")
+    return {**env, "AWS_CONFIG_FILE": missing, "AWS_SHARED_CREDENTIALS_FILE": missing,
+            "AWS_EC2_METADATA_DISABLED": "true", "WEBHOOKCTL_STATE_DIR": str(state_dir)}
+
+
+@pytest.mark.slow
+def test_local_up_without_credentials_serves_webhooks_and_stops_cleanly_on_ctrl_c(tmp_path):
+    state_dir = tmp_path / "state"
+    env = no_aws_environment(state_dir, tmp_path)
+    started = time.monotonic()
+    process = subprocess.Popen([*WEBHOOKCTL, "local", "up", "--port", "0"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = []
+        for line in process.stdout:  # the banner ends with the Ctrl-C hint
+            banner.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        assert banner and banner[0].startswith("sandbox ready in "), "".join(banner) + process.stderr.read()
+        state = json.loads((state_dir / "local.json").read_text())
+        assert f"webhooks:  POST {state['webhook_url']}{{provider}}\n" in banner
+        assert any(line.startswith("stripe    whsec_") for line in banner)
+
+        # WHEN another process sends through it (reading the state file) and asks the emulator about it
+        sent = subprocess.run([*WEBHOOKCTL, "send", "--local", "-p", "square", "--duplicate"], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        dlq = subprocess.run([*WEBHOOKCTL, "--local", "dlq", "stats", "--suffix", "local"], env=env,
+                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (sent.returncode, sent.stdout.count("[ok]"), '"duplicate":true' in sent.stdout) == (0, 2, True), \
+            sent.stdout + sent.stderr
+        assert (dlq.returncode, dlq.stdout.splitlines()[0].split()[:2]) == (0, ["QUEUE", "VISIBLE"]), dlq.stderr
+        # and the sandbox shows the webhook's summary line once it is processed
+        for line in process.stdout:
+            if line.startswith("ok square "):
+                assert " PROCESSED " in line
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=30)
+    assert (process.returncode, errors.rstrip().splitlines()[-1]) == (0, "stopped")
+    assert not (state_dir / "local.json").exists()
+    assert time.monotonic() - started < 60
+
+
+def test_local_up_on_a_busy_port_says_so_and_exits_2(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([*WEBHOOKCTL, "local", "up", "--port", str(port)],
+                                env=no_aws_environment(tmp_path, tmp_path), cwd=tmp_path, capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"port {port} is in use: pass --port N, or --port 0 for any free port" in result.stderr
+
+
+def test_send_local_without_a_sandbox_says_how_to_start_one(tmp_path):
+    result = subprocess.run([*WEBHOOKCTL, "send", "--local", "-p", "stripe"],
+                            env=no_aws_environment(tmp_path / "none", tmp_path), cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "no local sandbox found" in result.stderr and "webhookctl local up" in result.stderr

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from tests.ops.conftest import SUFFIX
+from tests.ops.conftest import SUFFIX, drain
 from webhookctl.errors import UsageError
 from webhookctl.secrets import SecretDocumentError, summarize, with_secret, without
 
@@ -150,3 +151,45 @@ def test_a_secret_that_is_not_a_json_object_is_never_overwritten(pipeline):
     assert result.exit_code == 1
     assert "does not hold a JSON object of provider -> secrets; refusing to overwrite it" in result.stderr
     assert "plain-text-secret" not in result.output
+
+
+@slow
+def test_after_secrets_set_the_receiver_accepts_the_new_secret_and_enqueues(pipeline):
+    import receiver
+    from webhook_common import runtime
+    from webhook_common.secrets import SecretsCache
+
+    from webhookctl.handlers.webhook_common.providers import sign_request
+
+    # GIVEN the receiver wired to this pipeline (table, queue, signing secret) and a rotation to NEW
+    dynamodb = pipeline.aws("dynamodb")
+    dynamodb.create_table(
+        TableName=f"PaymentWebhooks-{SUFFIX}", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "webhookId", "KeyType": "HASH"},
+                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "webhookId", "AttributeType": "S"},
+                              {"AttributeName": "timestamp", "AttributeType": "S"}])
+    arn = pipeline.outputs["SigningSecretArn"]
+    cache = SecretsCache(lambda: pipeline.secretsmanager.get_secret_value(SecretId=arn)["SecretString"], ttl=0)
+    config = runtime.ReceiverConfig(f"PaymentWebhooks-{SUFFIX}", pipeline.queue_url, arn, 30, 0)
+    now = int(time.time())
+    deps = receiver.Deps(dynamodb, pipeline.sqs, cache, config, clock=lambda: now)
+    for secret in (OLD, NEW):
+        assert pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe",
+                               input=secret).exit_code == 0
+
+    def delivery(secret, event_id):
+        body = json.dumps({"id": event_id, "type": "charge.refunded", "data": {"object": {}}}).encode()
+        body, headers = sign_request("stripe", body, secret, now)
+        return {"httpMethod": "POST", "pathParameters": {"provider": "stripe"}, "headers": headers,
+                "body": body.decode(), "isBase64Encoded": False, "path": "/webhook/stripe",
+                "requestContext": {"domainName": "hooks.example.com", "path": "/prod/webhook/stripe"}}
+
+    # WHEN deliveries arrive signed with the new secret, and with one that was never stored
+    accepted = receiver.receive(delivery(NEW, "evt_new"), deps)
+    forged = receiver.receive(delivery("whsec_forged", "evt_forged"), deps)
+    # THEN the new secret verifies (and the event is enqueued with its routing attributes); the forgery does not
+    assert (accepted["statusCode"], forged["statusCode"]) == (200, 401)
+    [message] = drain(pipeline.sqs, pipeline.queue_url)
+    assert {k: v["StringValue"] for k, v in message["MessageAttributes"].items()} == {
+        "provider": "stripe", "eventType": "charge.refunded"}

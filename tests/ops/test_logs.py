@@ -90,3 +90,27 @@ def test_logs_bad_since_is_a_usage_error_before_any_call(pipeline):
     result = pipeline.invoke("logs", "--suffix", SUFFIX, "--function", "audit", "--since", "soon")
     assert result.exit_code == 2
     assert "--since 'soon' is neither a duration" in result.stderr
+
+
+@pytest.mark.slow
+def test_logs_follow_polls_until_ctrl_c_and_exits_cleanly(pipeline, monkeypatch):
+    import webhookctl.commands.ops as ops
+
+    # GIVEN one receiver event, and Ctrl-C during the first wait between polls
+    group = pipeline.outputs["ReceiverLogGroupName"]
+    pipeline.logs.create_log_stream(logGroupName=group, logStreamName="s1")
+    pipeline.logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": int(time.time() * 1000) - 1000, "message": "INFO accepted"}])
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ops, "sleep", sleep)
+    # WHEN
+    result = pipeline.invoke("logs", "--suffix", SUFFIX, "--function", "receiver", "--follow")
+    # THEN the event was printed once, one wait happened, and the exit is clean
+    assert result.exit_code == 0, result.output
+    assert [line.split(" ", 2)[1:] for line in result.stdout.splitlines()] == [["s1", "INFO accepted"]]
+    assert waits == [2.0]

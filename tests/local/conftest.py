@@ -43,9 +43,12 @@ def sandbox(request: pytest.FixtureRequest, shown: Shown) -> Iterator[Sandbox]:
 def sandbox_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The root conftest hides AWS endpoints from every test; inside a sandbox test the handlers need it."""
     if "sandbox" in request.fixturenames:
-        running = request.getfixturevalue("sandbox")
-        for name, value in aws_environment(running.endpoint_url, "us-east-1").items():
-            monkeypatch.setenv(name, value)
+        request.getfixturevalue("sandbox")
+        for name, value in aws_environment("us-east-1").items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
 
 
 def wait_for(probe: Callable[[], Any], *, timeout: float = 10.0, every: float = 0.02) -> Any:

@@ -40,16 +40,22 @@ def handler(event: dict, context: Any) -> BatchResponse:
     return process_batch(event.get("Records") or [], runtime.dynamodb(), runtime.processor_config().table_name)
 
 
-def process_batch(records: list[dict], dynamodb: Any, table: str,
-                  clock: Callable[[], float] = time.time) -> BatchResponse:
+def process_batch(
+    records: list[dict], dynamodb: Any, table: str, clock: Callable[[], float] = time.time
+) -> BatchResponse:
     failures: list[ItemFailure] = []
     for record in records:
         try:
             outcome = process_record(record, dynamodb, table, clock)
         except Exception as error:  # noqa: BLE001 - one bad record must not fail or hide the others
             failures.append({"itemIdentifier": record["messageId"]})
-            logs.log("WARNING", "record failed", messageId=record["messageId"], errorType=type(error).__name__,
-                     error=str(error) if isinstance(error, RecordFailed) else "")
+            logs.log(
+                "WARNING",
+                "record failed",
+                messageId=record["messageId"],
+                errorType=type(error).__name__,
+                error=str(error) if isinstance(error, RecordFailed) else "",
+            )
         else:
             logs.log("INFO", "record done", messageId=record["messageId"], **outcome)
     return {"batchItemFailures": failures}
@@ -94,14 +100,23 @@ def write_result(dynamodb: Any, table: str, key: dict, canonical: Canonical | No
     """The single conditional write; False when another copy already won."""
     status = contract.IGNORED if canonical is None else contract.PROCESSED
     fields = canonical_fields(canonical)
-    values = {":status": {"S": status}, ":now": {"S": now}, ":received": {"S": contract.RECEIVED},
-              ":enqueued": {"S": contract.ENQUEUED}, **{f":{k}": v for k, v in fields.items()}}
+    values = {
+        ":status": {"S": status},
+        ":now": {"S": now},
+        ":received": {"S": contract.RECEIVED},
+        ":enqueued": {"S": contract.ENQUEUED},
+        **{f":{k}": v for k, v in fields.items()},
+    }
     assignments = ", ".join(["#s = :status", "processedAt = :now", *(f"{k} = :{k}" for k in fields)])
     try:
         dynamodb.update_item(
-            TableName=table, Key=key, UpdateExpression=f"SET {assignments}",
-            ConditionExpression="#s IN (:received, :enqueued)", ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values)
+            TableName=table,
+            Key=key,
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression="#s IN (:received, :enqueued)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False
@@ -115,8 +130,11 @@ def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:
     fields = {"category": {"S": canonical.category}}
     if canonical.amount is not None:
         fields["amount"] = {"N": str(canonical.amount)}
-    for name, value in (("currency", canonical.currency), ("paymentId", canonical.payment_id),
-                        ("occurredAt", canonical.occurred_at)):
+    for name, value in (
+        ("currency", canonical.currency),
+        ("paymentId", canonical.payment_id),
+        ("occurredAt", canonical.occurred_at),
+    ):
         if value is not None:
             fields[name] = {"S": value}
     return fields

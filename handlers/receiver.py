@@ -119,8 +119,12 @@ def receive(event: dict, deps: Deps) -> dict:
         return respond(500, RETRY_LATER)
     except Exception as error:  # noqa: BLE001 - the provider must get a clean 500 and retry, never a trace
         # Only the type and frames: an exception message could quote unverified input.
-        logs.log("ERROR", "unexpected failure", errorType=type(error).__name__,
-                 frames=traceback.format_tb(error.__traceback__))
+        logs.log(
+            "ERROR",
+            "unexpected failure",
+            errorType=type(error).__name__,
+            frames=traceback.format_tb(error.__traceback__),
+        )
         return respond(500, RETRY_LATER)
     logs.log("INFO", "accepted", webhookId=stored.webhook_id, eventType=stored.event_type, duplicate=duplicate)
     return respond(200, {"received": True, "webhookId": stored.webhook_id, "duplicate": duplicate})
@@ -203,8 +207,11 @@ def store_and_enqueue(event: Event, deps: Deps) -> bool:
     table = deps.config.table_name
     try:
         deps.dynamodb.put_item(
-            TableName=table, Item=new_item(event, deps), ConditionExpression="attribute_not_exists(webhookId)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            TableName=table,
+            Item=new_item(event, deps),
+            ConditionExpression="attribute_not_exists(webhookId)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":
             raise
@@ -234,9 +241,13 @@ def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
 def stored_status(error: ClientError, event: Event, deps: Deps) -> str | None:
     old = error.response.get("Item")  # ReturnValuesOnConditionCheckFailure=ALL_OLD
     if old is None:
-        old = deps.dynamodb.get_item(TableName=deps.config.table_name, Key=key(event.webhook_id),
-                                     ConsistentRead=True, ProjectionExpression="#s",
-                                     ExpressionAttributeNames={"#s": "status"}).get("Item", {})
+        old = deps.dynamodb.get_item(
+            TableName=deps.config.table_name,
+            Key=key(event.webhook_id),
+            ConsistentRead=True,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        ).get("Item", {})
     return old.get("status", {}).get("S")
 
 
@@ -245,18 +256,32 @@ def enqueue(event: Event, deps: Deps) -> None:
     deps.sqs.send_message(QueueUrl=deps.config.queue_url, **message)
     try:
         deps.dynamodb.update_item(
-            TableName=deps.config.table_name, Key=key(event.webhook_id),
-            UpdateExpression="SET #s = :enqueued, enqueuedAt = :now", ConditionExpression="#s = :received",
+            TableName=deps.config.table_name,
+            Key=key(event.webhook_id),
+            UpdateExpression="SET #s = :enqueued, enqueuedAt = :now",
+            ConditionExpression="#s = :received",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":enqueued": {"S": contract.ENQUEUED}, ":received": {"S": contract.RECEIVED},
-                                       ":now": {"S": iso_time(deps.clock())}})
+            ExpressionAttributeValues={
+                ":enqueued": {"S": contract.ENQUEUED},
+                ":received": {"S": contract.RECEIVED},
+                ":now": {"S": iso_time(deps.clock())},
+            },
+        )
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":  # else: the processor already finished it
-            logs.log("WARNING", "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
-                     webhookId=event.webhook_id, error=aws_error(error))
+            logs.log(
+                "WARNING",
+                "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
+                webhookId=event.webhook_id,
+                error=aws_error(error),
+            )
     except BotoCoreError as error:
-        logs.log("WARNING", "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
-                 webhookId=event.webhook_id, error=aws_error(error))
+        logs.log(
+            "WARNING",
+            "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
+            webhookId=event.webhook_id,
+            error=aws_error(error),
+        )
 
 
 def key(webhook_id: str) -> dict[str, dict[str, str]]:
@@ -279,5 +304,8 @@ def aws_error(error: Exception) -> str:
 
 
 def respond(status: int, body: dict, headers: dict[str, str] | None = None) -> dict:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})},
-            "body": json.dumps(body, separators=(",", ":"))}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+    }

@@ -84,8 +84,9 @@ def iso_time(value: Any) -> str | None:
 
 
 def _money(category: str, amount: Any, currency: Any, payment_id: Any, occurred: Any) -> Canonical:
-    return Canonical(category, _amount(amount), _currency(currency), _text(payment_id, "payment id"),
-                     iso_time(occurred))
+    return Canonical(
+        category, _amount(amount), _currency(currency), _text(payment_id, "payment id"), iso_time(occurred)
+    )
 
 
 # --- Stripe (event.data.object is a PaymentIntent, Charge, Refund, Dispute or Checkout Session) -----------
@@ -116,14 +117,20 @@ def stripe(payload: Any, event_type: str) -> Canonical | None:
     obj = _get(payload, "data", "object")
     if not isinstance(obj, dict):
         raise MalformedEvent("data.object is missing")
-    return _money(category, obj.get(amount_key), obj.get("currency"), _first(obj, id_keys),
-                  _get(payload, "created"))
+    return _money(category, obj.get(amount_key), obj.get("currency"), _first(obj, id_keys), _get(payload, "created"))
 
 
 # --- Adyen (standard notification; the first NotificationRequestItem) -------------------------------------
 
-_ADYEN_DISPUTES = {"CHARGEBACK", "NOTIFICATION_OF_CHARGEBACK", "SECOND_CHARGEBACK", "PREARBITRATION_WON",
-                   "PREARBITRATION_LOST", "REQUEST_FOR_INFORMATION", "CHARGEBACK_REVERSED"}
+_ADYEN_DISPUTES = {
+    "CHARGEBACK",
+    "NOTIFICATION_OF_CHARGEBACK",
+    "SECOND_CHARGEBACK",
+    "PREARBITRATION_WON",
+    "PREARBITRATION_LOST",
+    "REQUEST_FOR_INFORMATION",
+    "CHARGEBACK_REVERSED",
+}
 
 
 def _adyen_category(code: str, success: bool) -> str | None:
@@ -149,14 +156,14 @@ def adyen(payload: Any, event_type: str) -> Canonical | None:
         return None
     # Modifications (refunds, captures, chargebacks) point at the payment through originalReference.
     payment = item.get("originalReference") or item.get("pspReference")
-    return _money(category, _get(item, "amount", "value"), _get(item, "amount", "currency"), payment,
-                  item.get("eventDate"))
+    return _money(
+        category, _get(item, "amount", "value"), _get(item, "amount", "currency"), payment, item.get("eventDate")
+    )
 
 
 # --- Square (data.object.payment | refund | dispute) ------------------------------------------------------
 
-_SQUARE_PAYMENT_STATUS = {"COMPLETED": PAYMENT_SUCCEEDED, "FAILED": PAYMENT_FAILED,
-                          "CANCELED": PAYMENT_FAILED}
+_SQUARE_PAYMENT_STATUS = {"COMPLETED": PAYMENT_SUCCEEDED, "FAILED": PAYMENT_FAILED, "CANCELED": PAYMENT_FAILED}
 
 
 def square(payload: Any, event_type: str) -> Canonical | None:
@@ -170,8 +177,7 @@ def square(payload: Any, event_type: str) -> Canonical | None:
     if event_type in ("refund.created", "refund.updated"):
         refund = _get(obj, "refund")
         money = _get(refund, "amount_money")
-        return _money(REFUND, _get(money, "amount"), _get(money, "currency"), _get(refund, "payment_id"),
-                      occurred)
+        return _money(REFUND, _get(money, "amount"), _get(money, "currency"), _get(refund, "payment_id"), occurred)
     if event_type.startswith("dispute."):
         dispute = _get(obj, "dispute")
         money = _get(dispute, "amount_money")
@@ -198,8 +204,7 @@ def checkout(payload: Any, event_type: str) -> Canonical | None:
         return None
     data = _get(payload, "data")
     payment = _get(data, "payment_id") if category == DISPUTE else _get(data, "id")
-    return _money(category, _get(data, "amount"), _get(data, "currency"), payment,
-                  _get(payload, "created_on"))
+    return _money(category, _get(data, "amount"), _get(data, "currency"), payment, _get(payload, "created_on"))
 
 
 # --- Razorpay (payload.payment.entity | payload.refund.entity | payload.dispute.entity) -------------------
@@ -218,20 +223,25 @@ def razorpay(payload: Any, event_type: str) -> Canonical | None:
     if event_type.startswith("payment.dispute."):
         entity = _get(payload, "payload", "dispute", "entity")
         payment = _get(payload, "payload", "payment", "entity", "id") or _get(entity, "payment_id")
-        return _money(DISPUTE, _get(entity, "amount"), _get(entity, "currency"), payment,
-                      _get(payload, "created_at"))
+        return _money(DISPUTE, _get(entity, "amount"), _get(entity, "currency"), payment, _get(payload, "created_at"))
     if event_type not in _RAZORPAY:
         return None
     category, entity_name, id_key = _RAZORPAY[event_type]
     entity = _get(payload, "payload", entity_name, "entity")
-    return _money(category, _get(entity, "amount"), _get(entity, "currency"), _get(entity, id_key),
-                  _get(payload, "created_at"))
+    return _money(
+        category, _get(entity, "amount"), _get(entity, "currency"), _get(entity, id_key), _get(payload, "created_at")
+    )
 
 
 # --- Paddle Billing (data is a transaction or an adjustment) ----------------------------------------------
 
-_PADDLE_ADJUSTMENTS = {"refund": REFUND, "chargeback": DISPUTE, "chargeback_warning": DISPUTE,
-                       "chargeback_reverse": DISPUTE, "credit": OTHER}
+_PADDLE_ADJUSTMENTS = {
+    "refund": REFUND,
+    "chargeback": DISPUTE,
+    "chargeback_warning": DISPUTE,
+    "chargeback_reverse": DISPUTE,
+    "credit": OTHER,
+}
 
 
 def paddle(payload: Any, event_type: str) -> Canonical | None:
@@ -239,12 +249,18 @@ def paddle(payload: Any, event_type: str) -> Canonical | None:
     occurred = _get(payload, "occurred_at")
     if event_type in ("transaction.completed", "transaction.paid", "transaction.payment_failed"):
         category = PAYMENT_FAILED if event_type.endswith("failed") else PAYMENT_SUCCEEDED
-        return _money(category, _get(data, "details", "totals", "grand_total"), _get(data, "currency_code"),
-                      _get(data, "id"), occurred)
+        return _money(
+            category,
+            _get(data, "details", "totals", "grand_total"),
+            _get(data, "currency_code"),
+            _get(data, "id"),
+            occurred,
+        )
     if event_type in ("adjustment.created", "adjustment.updated"):
         category = _PADDLE_ADJUSTMENTS.get(_get(data, "action"), OTHER)
-        return _money(category, _get(data, "totals", "total"), _get(data, "currency_code"),
-                      _get(data, "transaction_id"), occurred)
+        return _money(
+            category, _get(data, "totals", "total"), _get(data, "currency_code"), _get(data, "transaction_id"), occurred
+        )
     return None
 
 
@@ -277,6 +293,10 @@ def generic(payload: Any, event_type: str) -> Canonical | None:
     if isinstance(amount, dict):  # {"amount": {"value": 1000, "currency": "EUR"}}
         amount, currency = amount.get("value"), amount.get("currency")
     payment = _get(data, "payment_id") or _get(data, "id")
-    return Canonical(category, _optional(_amount, amount), _optional(_currency, currency),
-                     _optional(lambda v: _text(v, "payment id"), payment),
-                     iso_time(_get(payload, "timestamp") or _get(payload, "created_at")))
+    return Canonical(
+        category,
+        _optional(_amount, amount),
+        _optional(_currency, currency),
+        _optional(lambda v: _text(v, "payment id"), payment),
+        iso_time(_get(payload, "timestamp") or _get(payload, "created_at")),
+    )

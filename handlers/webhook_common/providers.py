@@ -200,8 +200,16 @@ def sign_square(body: bytes, secret: str, now: int, options: Options) -> dict[st
 
 # --- Adyen: additionalData.hmacSignature inside every NotificationRequestItem ------------------------------
 
-ADYEN_SIGNED_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference",
-                       "value", "currency", "eventCode", "success")
+ADYEN_SIGNED_FIELDS = (
+    "pspReference",
+    "originalReference",
+    "merchantAccountCode",
+    "merchantReference",
+    "value",
+    "currency",
+    "eventCode",
+    "success",
+)
 
 
 def adyen_signing_string(item: dict) -> str:
@@ -297,8 +305,10 @@ def verify_razorpay(headers: Headers, body: bytes, secrets: Secrets, options: Op
 
 
 def sign_razorpay(body: bytes, secret: str, now: int, options: Options) -> dict[str, str]:
-    return {"X-Razorpay-Signature": hmac_sha256(secret.encode(), body).hex(),
-            "X-Razorpay-Event-Id": options.get("eventId") or _body_id("evt_", body)}
+    return {
+        "X-Razorpay-Signature": hmac_sha256(secret.encode(), body).hex(),
+        "X-Razorpay-Event-Id": options.get("eventId") or _body_id("evt_", body),
+    }
 
 
 # --- Paddle Billing: Paddle-Signature "ts=<unix>;h1=<hex>[;h1=...]" over "{ts}:{body}" ----------------------
@@ -344,8 +354,11 @@ def verify_github(headers: Headers, body: bytes, secrets: Secrets, options: Opti
 
 def sign_github(body: bytes, secret: str, now: int, options: Options) -> dict[str, str]:
     delivery = options.get("delivery") or str(uuid.UUID(hashlib.sha256(body).hexdigest()[:32]))
-    return {"X-Hub-Signature-256": "sha256=" + hmac_sha256(secret.encode(), body).hex(),
-            "X-GitHub-Event": options.get("event", "ping"), "X-GitHub-Delivery": delivery}
+    return {
+        "X-Hub-Signature-256": "sha256=" + hmac_sha256(secret.encode(), body).hex(),
+        "X-GitHub-Event": options.get("event", "ping"),
+        "X-GitHub-Delivery": delivery,
+    }
 
 
 def _github_event_type(payload: Any, headers: Headers) -> str | None:
@@ -355,6 +368,7 @@ def _github_event_type(payload: Any, headers: Headers) -> str | None:
 
 
 # --- The table ---------------------------------------------------------------------------------------------
+
 
 def _payload(*path: str) -> Callable[[Any, Headers], Any]:
     return lambda payload, headers: _field(payload, *path)
@@ -372,25 +386,27 @@ PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in (
         Provider("stripe", verify_stripe, _payload("id"), _payload("type"), sign_stripe, canon.stripe),
-        Provider("standard", verify_standard, _header("webhook-id"), _payload("type"), sign_standard,
-                 canon.generic),
+        Provider("standard", verify_standard, _header("webhook-id"), _payload("type"), sign_standard, canon.generic),
         Provider("square", verify_square, _payload("event_id"), _payload("type"), sign_square, canon.square),
-        Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen,
-                 embed_adyen),
-        Provider("checkout", verify_checkout, _payload("id"), _payload("type"), sign_checkout,
-                 canon.checkout),
-        Provider("razorpay", verify_razorpay, _header("x-razorpay-event-id"), _payload("event"),
-                 sign_razorpay, canon.razorpay),
-        Provider("paddle", verify_paddle, _payload("event_id"), _payload("event_type"), sign_paddle,
-                 canon.paddle),
-        Provider("github", verify_github, _header("x-github-delivery"), _github_event_type, sign_github,
-                 canon.generic),
+        Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen, embed_adyen),
+        Provider("checkout", verify_checkout, _payload("id"), _payload("type"), sign_checkout, canon.checkout),
+        Provider(
+            "razorpay",
+            verify_razorpay,
+            _header("x-razorpay-event-id"),
+            _payload("event"),
+            sign_razorpay,
+            canon.razorpay,
+        ),
+        Provider("paddle", verify_paddle, _payload("event_id"), _payload("event_type"), sign_paddle, canon.paddle),
+        Provider("github", verify_github, _header("x-github-delivery"), _github_event_type, sign_github, canon.generic),
     )
 }
 
 
-def sign_request(provider: str, body: bytes, secret: str, now: int,
-                 options: Options | None = None) -> tuple[bytes, dict[str, str]]:
+def sign_request(
+    provider: str, body: bytes, secret: str, now: int, options: Options | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers `provider` would send for `body`: what a sender (`webhookctl send`) posts."""
     entry = PROVIDERS[provider]
     signed_body = entry.embed(body, secret)

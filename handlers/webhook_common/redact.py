@@ -15,11 +15,34 @@ from decimal import Decimal
 from typing import Any
 
 # Normalised (lower-case, alphanumerics only) names whose values are never logged.
-SENSITIVE_KEYS = frozenset({
-    "cvc", "cvc2", "cvv", "cvv2", "cvn", "csc", "securitycode", "cardsecuritycode", "cardverificationcode",
-    "cardnumber", "pan", "primaryaccountnumber", "track1", "track2", "trackdata", "pin", "pinblock",
-    "password", "secret", "signingsecret", "hmacsignature", "signature", "authorization", "payload",
-})
+SENSITIVE_KEYS = frozenset(
+    {
+        "cvc",
+        "cvc2",
+        "cvv",
+        "cvv2",
+        "cvn",
+        "csc",
+        "securitycode",
+        "cardsecuritycode",
+        "cardverificationcode",
+        "cardnumber",
+        "pan",
+        "primaryaccountnumber",
+        "track1",
+        "track2",
+        "trackdata",
+        "pin",
+        "pinblock",
+        "password",
+        "secret",
+        "signingsecret",
+        "hmacsignature",
+        "signature",
+        "authorization",
+        "payload",
+    }
+)
 MASK = "*"
 _RUN = re.compile(r"[0-9](?:[ \-]*[0-9])*")
 _SEPARATORS = re.compile(r"[ \-]+")
@@ -41,8 +64,11 @@ def luhn_valid(digits: str) -> bool:
 def has_card_number(digits: str) -> bool:
     """True if any 13-19 digit stretch of `digits` passes the Luhn check."""
     length = len(digits)
-    return any(luhn_valid(digits[start:start + size])
-               for size in range(13, min(19, length) + 1) for start in range(length - size + 1))
+    return any(
+        luhn_valid(digits[start : start + size])
+        for size in range(13, min(19, length) + 1)
+        for start in range(length - size + 1)
+    )
 
 
 def holds_card_number(groups: list[str]) -> bool:

@@ -47,11 +47,25 @@ class FakeSQS:
 
 
 def stripe_event_2kib() -> bytes:
-    event = {"id": "evt_3MtwBwLkdIwHu7ix0QGdLBPF", "object": "event", "api_version": "2022-11-15",
-             "created": 1680064028, "type": "payment_intent.succeeded", "livemode": False,
-             "data": {"object": {"id": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "object": "payment_intent", "amount": 2000,
-                                 "amount_received": 2000, "currency": "usd", "status": "succeeded",
-                                 "metadata": {}}}}
+    event = {
+        "id": "evt_3MtwBwLkdIwHu7ix0QGdLBPF",
+        "object": "event",
+        "api_version": "2022-11-15",
+        "created": 1680064028,
+        "type": "payment_intent.succeeded",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+                "object": "payment_intent",
+                "amount": 2000,
+                "amount_received": 2000,
+                "currency": "usd",
+                "status": "succeeded",
+                "metadata": {},
+            }
+        },
+    }
     body = json.dumps(event)
     padding = 2048 - len(body) - len(', "description": ""')
     event["data"]["object"]["description"] = "x" * padding
@@ -77,9 +91,14 @@ def bench_receiver() -> str:
     from webhook_common.secrets import SecretsCache
 
     body, headers = sign_request("stripe", stripe_event_2kib(), SECRET, int(time.time()), {})
-    event = {"httpMethod": "POST", "pathParameters": {"provider": "stripe"}, "headers": headers,
-             "body": body.decode(), "isBase64Encoded": False,
-             "requestContext": {"domainName": "example.com", "path": "/prod/webhook/stripe"}}
+    event = {
+        "httpMethod": "POST",
+        "pathParameters": {"provider": "stripe"},
+        "headers": headers,
+        "body": body.decode(),
+        "isBase64Encoded": False,
+        "requestContext": {"domainName": "example.com", "path": "/prod/webhook/stripe"},
+    }
     config = runtime.ReceiverConfig("PaymentWebhooks-bench", "https://sqs/bench", "arn:bench", 90, 300)
     secrets = SecretsCache(lambda: json.dumps({"stripe": [SECRET]}), ttl=300)
     deps = receiver.Deps(FakeDynamoDB(), FakeSQS(), secrets, config)
@@ -94,10 +113,17 @@ def bench_processor() -> str:
     import processor
 
     payload = stripe_event_2kib().decode()
-    item = {"webhookId": {"S": "stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF"}, "timestamp": {"S": "event"},
-            "provider": {"S": "stripe"}, "eventId": {"S": "evt_3MtwBwLkdIwHu7ix0QGdLBPF"},
-            "eventType": {"S": "payment_intent.succeeded"}, "status": {"S": "ENQUEUED"},
-            "receivedAt": {"S": "2024-01-01T00:00:00.000Z"}, "payload": {"S": payload}, "expiresAt": {"N": "1"}}
+    item = {
+        "webhookId": {"S": "stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF"},
+        "timestamp": {"S": "event"},
+        "provider": {"S": "stripe"},
+        "eventId": {"S": "evt_3MtwBwLkdIwHu7ix0QGdLBPF"},
+        "eventType": {"S": "payment_intent.succeeded"},
+        "status": {"S": "ENQUEUED"},
+        "receivedAt": {"S": "2024-01-01T00:00:00.000Z"},
+        "payload": {"S": payload},
+        "expiresAt": {"N": "1"},
+    }
     body = json.dumps({"webhookId": "stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", "timestamp": "event"})
     records = [{"messageId": f"m{i}", "body": body} for i in range(10)]
     dynamodb = FakeDynamoDB(item)
@@ -119,8 +145,7 @@ def _alone(module: str) -> float:
 
 def _over_boto3(module: str) -> float:
     """ms the module adds on top of an already imported boto3, in one fresh interpreter."""
-    return _fresh(f"import time, boto3; t = time.perf_counter(); import {module}; "
-                  f"print(time.perf_counter() - t)")[0]
+    return _fresh(f"import time, boto3; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)")[0]
 
 
 def bench_cold_imports(rounds: int = 9) -> list[str]:
@@ -140,8 +165,10 @@ def bench_cold_imports(rounds: int = 9) -> list[str]:
     for module in handlers:
         added = statistics.median(extra[module])
         verdict = "ok" if added <= 50 else "OVER"
-        lines.append(f"cold import {module}: {statistics.median(alone[module]):.1f} ms; on top of boto3 "
-                     f"{added:+.1f} ms (target <= boto3 + 50 ms: {verdict})")
+        lines.append(
+            f"cold import {module}: {statistics.median(alone[module]):.1f} ms; on top of boto3 "
+            f"{added:+.1f} ms (target <= boto3 + 50 ms: {verdict})"
+        )
     return lines
 
 

@@ -65,15 +65,20 @@ class Aws:
 
     def messages(self, queue_url: str | None = None) -> list[dict]:
         """Every visible message, made visible again at once (tests only look)."""
-        found = self.sqs.receive_message(QueueUrl=queue_url or self.queue_url, MaxNumberOfMessages=10,
-                                         MessageAttributeNames=["All"], VisibilityTimeout=0)
+        found = self.sqs.receive_message(
+            QueueUrl=queue_url or self.queue_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=0,
+        )
         return found.get("Messages", [])
 
     def drain(self) -> list[dict]:
         """Receive and delete every message on the processing queue, as SQS records for the processor."""
         records = []
-        while batch := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                                MessageAttributeNames=["All"]).get("Messages", []):
+        while batch := self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
             for message in batch:
                 records.append(sqs_record(message))
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -86,18 +91,28 @@ class Aws:
 def create_resources() -> Aws:
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "webhookId", "KeyType": "HASH"},
-                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "webhookId", "AttributeType": "S"},
-                              {"AttributeName": "timestamp", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "webhookId", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "webhookId", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={
-        "VisibilityTimeout": "180",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})["QueueUrl"]
+    queue_url = sqs.create_queue(
+        QueueName=QUEUE,
+        Attributes={
+            "VisibilityTimeout": "180",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+        },
+    )["QueueUrl"]
     secretsmanager = boto3.client("secretsmanager")
     arn = secretsmanager.create_secret(Name=SECRET_NAME, SecretString=secret_document())["ARN"]
     return Aws(dynamodb, sqs, secretsmanager, queue_url, dlq_url, arn)
@@ -125,8 +140,9 @@ def fresh_runtime():
     runtime.reset()
 
 
-def api_event(provider: str, body: bytes, headers: dict[str, str], *, method: str = "POST",
-              as_base64: bool = False) -> dict:
+def api_event(
+    provider: str, body: bytes, headers: dict[str, str], *, method: str = "POST", as_base64: bool = False
+) -> dict:
     """An API Gateway REST proxy event as Lambda receives it for /webhook/{provider}."""
     return {
         "resource": "/webhook/{provider}",
@@ -135,19 +151,34 @@ def api_event(provider: str, body: bytes, headers: dict[str, str], *, method: st
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "pathParameters": {"provider": provider},
-        "requestContext": {"domainName": "hooks.example.com", "path": f"/prod/webhook/{provider}",
-                           "stage": "prod", "requestId": str(uuid.uuid4())},
+        "requestContext": {
+            "domainName": "hooks.example.com",
+            "path": f"/prod/webhook/{provider}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+        },
         "body": base64.b64encode(body).decode() if as_base64 else body.decode("utf-8"),
         "isBase64Encoded": as_base64,
     }
 
 
-def signed_event(provider: str, payload: dict | bytes, *, now: int | None = None, secret: str | None = None,
-                 options: dict | None = None, as_base64: bool = False) -> dict:
+def signed_event(
+    provider: str,
+    payload: dict | bytes,
+    *,
+    now: int | None = None,
+    secret: str | None = None,
+    options: dict | None = None,
+    as_base64: bool = False,
+) -> dict:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    body, headers = sign_request(provider, body, secret or SECRETS[provider],
-                                 int(time.time()) if now is None else now,
-                                 OPTIONS.get(provider, {}) | (options or {}))
+    body, headers = sign_request(
+        provider,
+        body,
+        secret or SECRETS[provider],
+        int(time.time()) if now is None else now,
+        OPTIONS.get(provider, {}) | (options or {}),
+    )
     return api_event(provider, body, headers, as_base64=as_base64)
 
 
@@ -160,7 +191,8 @@ def sqs_record(message: dict) -> dict:
         "attributes": message.get("Attributes", {}),
         "messageAttributes": {
             k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
-            for k, v in message.get("MessageAttributes", {}).items()},
+            for k, v in message.get("MessageAttributes", {}).items()
+        },
         "eventSource": "aws:sqs",
     }
 
@@ -174,8 +206,9 @@ def stream_records(aws: Aws) -> list[dict]:
     streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         for record in streams.get_records(ShardIterator=iterator)["Records"]:
             stream = dict(record["dynamodb"])
             stream["ApproximateCreationDateTime"] = stream["ApproximateCreationDateTime"].timestamp()
@@ -185,8 +218,15 @@ def stream_records(aws: Aws) -> list[dict]:
 
 def status_changes(aws: Aws) -> list[tuple[str, str | None, str | None]]:
     """(webhookId, old status, new status) for every write, in stream order."""
+
     def status(image: dict | None) -> str | None:
         return (image or {}).get("status", {}).get("S")
 
-    return [(r["dynamodb"]["Keys"]["webhookId"]["S"], status(r["dynamodb"].get("OldImage")),
-             status(r["dynamodb"].get("NewImage"))) for r in stream_records(aws)]
+    return [
+        (
+            r["dynamodb"]["Keys"]["webhookId"]["S"],
+            status(r["dynamodb"].get("OldImage")),
+            status(r["dynamodb"].get("NewImage")),
+        )
+        for r in stream_records(aws)
+    ]

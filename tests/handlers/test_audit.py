@@ -45,61 +45,99 @@ def card_windows(text: str) -> list[str]:
         groups = re.split(r"[ -]+", match.group())
         digits = "".join(groups)
         if len(digits) > 19:
-            found += [digits[i:i + n] for n in range(13, 20) for i in range(len(digits) - n + 1)
-                      if luhn(digits[i:i + n])]
+            found += [
+                digits[i : i + n] for n in range(13, 20) for i in range(len(digits) - n + 1) if luhn(digits[i : i + n])
+            ]
             continue
         stretches = ("".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1))
         found += [s for s in stretches if 13 <= len(s) <= 19 and luhn(s)]
     return found
 
 
-def stream_record(new: dict | None, old: dict | None = None, sequence: str = "111100000000000000000001",
-                  name: str = "MODIFY") -> dict:
+def stream_record(
+    new: dict | None, old: dict | None = None, sequence: str = "111100000000000000000001", name: str = "MODIFY"
+) -> dict:
     image = new or old
     keys = {k: SERIALIZER.serialize(image[k]) for k in ("webhookId", "timestamp")}
-    stream = {"ApproximateCreationDateTime": 1700000000.0, "Keys": keys, "SequenceNumber": sequence,
-              "SizeBytes": 100, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    stream = {
+        "ApproximateCreationDateTime": 1700000000.0,
+        "Keys": keys,
+        "SequenceNumber": sequence,
+        "SizeBytes": 100,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
     if new is not None:
         stream["NewImage"] = {k: SERIALIZER.serialize(v) for k, v in new.items()}
     if old is not None:
         stream["OldImage"] = {k: SERIALIZER.serialize(v) for k, v in old.items()}
-    return {"eventID": "1", "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-            "awsRegion": "us-east-1", "dynamodb": stream}
+    return {
+        "eventID": "1",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": stream,
+    }
 
 
-ITEM = {"webhookId": "stripe#evt_1", "timestamp": "event", "provider": "stripe", "eventId": "evt_1",
-        "eventType": "payment_intent.succeeded", "status": "ENQUEUED", "receivedAt": "2024-01-01T00:00:00.000Z",
-        "payload": json.dumps({"card": {"number": "4242424242424242", "cvc": "123"}}), "expiresAt": 1711929600}
+ITEM = {
+    "webhookId": "stripe#evt_1",
+    "timestamp": "event",
+    "provider": "stripe",
+    "eventId": "evt_1",
+    "eventType": "payment_intent.succeeded",
+    "status": "ENQUEUED",
+    "receivedAt": "2024-01-01T00:00:00.000Z",
+    "payload": json.dumps({"card": {"number": "4242424242424242", "cvc": "123"}}),
+    "expiresAt": 1711929600,
+}
 
 
 # --- masking ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "masked"), [
-    ("4111111111111111", "411111******1111"),
-    ("card 4111 1111 1111 1111 exp", "card 411111******1111 exp"),
-    ("4111-1111-1111-1111", "411111******1111"),
-    ("378282246310005", "378282*****0005"),  # Amex, 15 digits
-    ("6011111111111117", "601111******1117"),
-    ("4111111111111111 22", "411111********1122"),  # a PAN next to more digits is still caught
-    ("12 4111-1111-1111-1111", "124111********1111"),
-    ("90000000000000004111111111111111", "900000**********************1111"),  # glued into a long number
-    ("4111111111111112", "4111111111111112"),  # fails Luhn: not a card number
-    ("8535296650153318", "8535296650153318"),  # a 16-digit reference that fails Luhn stays readable
-    ("order 123456789012", "order 123456789012"),  # 12 digits
-    ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
-    ("4111\n1111\t1111 1111", "411111******1111"),
-])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("4111111111111111", "411111******1111"),
+        ("card 4111 1111 1111 1111 exp", "card 411111******1111 exp"),
+        ("4111-1111-1111-1111", "411111******1111"),
+        ("378282246310005", "378282*****0005"),  # Amex, 15 digits
+        ("6011111111111117", "601111******1117"),
+        ("4111111111111111 22", "411111********1122"),  # a PAN next to more digits is still caught
+        ("12 4111-1111-1111-1111", "124111********1111"),
+        ("90000000000000004111111111111111", "900000**********************1111"),  # glued into a long number
+        ("4111111111111112", "4111111111111112"),  # fails Luhn: not a card number
+        ("8535296650153318", "8535296650153318"),  # a 16-digit reference that fails Luhn stays readable
+        ("order 123456789012", "order 123456789012"),  # 12 digits
+        ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+        ("4111\n1111\t1111 1111", "411111******1111"),
+    ],
+)
 def test_card_numbers_are_masked_to_first_6_last_4(text, masked):
     assert mask_text(text) == masked
 
 
 def test_sensitive_keys_are_dropped_and_numbers_masked_at_any_depth():
-    value = {"card": {"card_number": "x", "CVC": "123", "cvv2": "1", "PAN": "p", "brand": "visa",
-                      "last4": 4242, "raw": 4111111111111111},
-             "items": [{"pin": "0000", "note": "pay 5555 5555 5555 4444"}], "payload": "raw", "amount": 1500}
-    assert redact(value) == {"card": {"brand": "visa", "last4": 4242, "raw": "411111******1111"},
-                             "items": [{"note": "pay 555555******4444"}], "amount": 1500}
+    value = {
+        "card": {
+            "card_number": "x",
+            "CVC": "123",
+            "cvv2": "1",
+            "PAN": "p",
+            "brand": "visa",
+            "last4": 4242,
+            "raw": 4111111111111111,
+        },
+        "items": [{"pin": "0000", "note": "pay 5555 5555 5555 4444"}],
+        "payload": "raw",
+        "amount": 1500,
+    }
+    assert redact(value) == {
+        "card": {"brand": "visa", "last4": 4242, "raw": "411111******1111"},
+        "items": [{"note": "pay 555555******4444"}],
+        "amount": 1500,
+    }
 
 
 # --- lines ----------------------------------------------------------------------------------------------------
@@ -107,8 +145,18 @@ def test_sensitive_keys_are_dropped_and_numbers_masked_at_any_depth():
 
 def test_each_record_becomes_one_redacted_line():
     # GIVEN a status change whose item carries a payload with a card number and a CVC
-    old, new = ITEM, {**ITEM, "status": "PROCESSED", "processedAt": "2024-01-01T00:00:01.000Z",
-                      "category": "payment_succeeded", "amount": 2000, "currency": "USD", "paymentId": "pi_1"}
+    old, new = (
+        ITEM,
+        {
+            **ITEM,
+            "status": "PROCESSED",
+            "processedAt": "2024-01-01T00:00:01.000Z",
+            "category": "payment_succeeded",
+            "amount": 2000,
+            "currency": "USD",
+            "paymentId": "pi_1",
+        },
+    )
     lines: list[str] = []
     # WHEN audited
     response = audit.audit_batch([stream_record(new, old)], lines.append)
@@ -116,14 +164,29 @@ def test_each_record_becomes_one_redacted_line():
     assert response == {"batchItemFailures": []}
     [line] = lines
     assert json.loads(line) == {
-        "level": "INFO", "message": "audit", "eventName": "MODIFY", "webhookId": "stripe#evt_1",
-        "timestamp": "event", "provider": "stripe", "oldStatus": "ENQUEUED", "newStatus": "PROCESSED",
+        "level": "INFO",
+        "message": "audit",
+        "eventName": "MODIFY",
+        "webhookId": "stripe#evt_1",
+        "timestamp": "event",
+        "provider": "stripe",
+        "oldStatus": "ENQUEUED",
+        "newStatus": "PROCESSED",
         "changed": ["amount", "category", "currency", "paymentId", "processedAt", "status"],
-        "sequenceNumber": "111100000000000000000001", "approximateCreationTime": "2023-11-14T22:13:20Z",
-        "attributes": {"eventId": "evt_1", "eventType": "payment_intent.succeeded",
-                       "receivedAt": "2024-01-01T00:00:00.000Z", "expiresAt": 1711929600,
-                       "processedAt": "2024-01-01T00:00:01.000Z", "category": "payment_succeeded",
-                       "amount": 2000, "currency": "USD", "paymentId": "pi_1"}}
+        "sequenceNumber": "111100000000000000000001",
+        "approximateCreationTime": "2023-11-14T22:13:20Z",
+        "attributes": {
+            "eventId": "evt_1",
+            "eventType": "payment_intent.succeeded",
+            "receivedAt": "2024-01-01T00:00:00.000Z",
+            "expiresAt": 1711929600,
+            "processedAt": "2024-01-01T00:00:01.000Z",
+            "category": "payment_succeeded",
+            "amount": 2000,
+            "currency": "USD",
+            "paymentId": "pi_1",
+        },
+    }
     assert "4242" not in line and "cvc" not in line
 
 
@@ -157,7 +220,8 @@ def test_record_without_sequence_number_fails_the_batch():
 
 def test_handler_prints_one_json_line_per_record(capsys):
     assert audit.handler({"Records": [stream_record(ITEM), stream_record(ITEM, sequence="2")]}, None) == {
-        "batchItemFailures": []}
+        "batchItemFailures": []
+    }
     assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == ["audit", "audit"]
 
 
@@ -175,7 +239,10 @@ def test_real_stream_of_a_webhook_is_audited_without_payload(aws, capsys):
     # THEN one line per write, RECEIVED -> ENQUEUED -> PROCESSED, and none carries the payload
     lines = capsys.readouterr().out.splitlines()
     assert [(json.loads(x)["oldStatus"], json.loads(x)["newStatus"]) for x in lines] == [
-        (None, "RECEIVED"), ("RECEIVED", "ENQUEUED"), ("ENQUEUED", "PROCESSED")]
+        (None, "RECEIVED"),
+        ("RECEIVED", "ENQUEUED"),
+        ("ENQUEUED", "PROCESSED"),
+    ]
     assert not any("payment_method_types" in x or "5556" in x or "314" in x for x in lines)
 
 
@@ -201,23 +268,27 @@ def card_numbers(draw) -> str:
     check = next(d for d in "0123456789" if luhn(body + d))
     digits = body + check
     separator = draw(st.sampled_from(["", " ", "-"]))
-    groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
+    groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
     return separator.join(groups) if separator else digits
 
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 PIECES = st.one_of(TEXT, card_numbers(), st.text("0123456789 -", max_size=8))
 STRINGS = st.lists(PIECES, max_size=5).map("".join)
-NUMBERS = st.one_of(st.integers(-10**20, 10**20), card_numbers().map(lambda s: int(re.sub(r"[ -]", "", s))))
+NUMBERS = st.one_of(st.integers(-(10**20), 10**20), card_numbers().map(lambda s: int(re.sub(r"[ -]", "", s))))
 VALUES = st.recursive(
     st.one_of(STRINGS, NUMBERS, st.booleans(), st.none()),
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(STRINGS, children, max_size=4)),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(extra=st.dictionaries(STRINGS.filter(lambda k: k not in ITEM), VALUES, max_size=4),
-       webhook_suffix=STRINGS, status=STRINGS)
+@given(
+    extra=st.dictionaries(STRINGS.filter(lambda k: k not in ITEM), VALUES, max_size=4),
+    webhook_suffix=STRINGS,
+    status=STRINGS,
+)
 def test_no_card_number_survives_in_any_logged_line(extra, webhook_suffix, status):
     # GIVEN an item of any shape, with card numbers anywhere: keys, values, nested, numbers, its own key
     new = {**ITEM, **extra, "webhookId": "stripe#" + webhook_suffix, "status": status or "PROCESSED"}

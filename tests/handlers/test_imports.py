@@ -79,7 +79,9 @@ def test_only_runtime_module_touches_boto3(path):
 
 
 def test_cli_can_import_the_provider_table_without_boto3():
-    code = ("import sys, webhookctl.handlers.webhook_common.providers as p; "
-            "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules; print(len(p.PROVIDERS))")
+    code = (
+        "import sys, webhookctl.handlers.webhook_common.providers as p; "
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules; print(len(p.PROVIDERS))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "8"

@@ -23,16 +23,23 @@ def test_documented_sample_normalises(sample):
     assert PROVIDERS[sample.provider].normalise(sample.payload, sample.event_type) == sample.expected
 
 
-@pytest.mark.parametrize(("payload", "problem"), [
-    ({**STRIPE_SUCCEEDED, "data": {}}, "data.object"),
-    ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "currency": "usd"}}}, "amount"),
-    ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": -5, "currency": "usd"}}}, "amount"),
-    ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": 12.5, "currency": "usd"}}},
-     "amount"),
-    ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": 5, "currency": "dollars"}}},
-     "currency"),
-    ({**STRIPE_SUCCEEDED, "data": {"object": {"amount_received": 5, "currency": "usd"}}}, "payment id"),
-])
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({**STRIPE_SUCCEEDED, "data": {}}, "data.object"),
+        ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "currency": "usd"}}}, "amount"),
+        ({**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": -5, "currency": "usd"}}}, "amount"),
+        (
+            {**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": 12.5, "currency": "usd"}}},
+            "amount",
+        ),
+        (
+            {**STRIPE_SUCCEEDED, "data": {"object": {"id": "pi_1", "amount_received": 5, "currency": "dollars"}}},
+            "currency",
+        ),
+        ({**STRIPE_SUCCEEDED, "data": {"object": {"amount_received": 5, "currency": "usd"}}}, "payment id"),
+    ],
+)
 def test_mapped_event_missing_what_the_provider_always_sends_is_malformed(payload, problem):
     with pytest.raises(MalformedEvent, match=problem):
         PROVIDERS["stripe"].normalise(payload, "payment_intent.succeeded")
@@ -60,15 +67,23 @@ def item_fields(item: dict) -> dict:
 def expected_fields(canonical: Canonical | None) -> dict:
     if canonical is None:
         return {"status": "IGNORED", "category": "other"}
-    fields = {"status": "PROCESSED", "category": canonical.category, "amount": str(canonical.amount),
-              "currency": canonical.currency, "paymentId": canonical.payment_id, "occurredAt": canonical.occurred_at}
+    fields = {
+        "status": "PROCESSED",
+        "category": canonical.category,
+        "amount": str(canonical.amount),
+        "currency": canonical.currency,
+        "paymentId": canonical.payment_id,
+        "occurredAt": canonical.occurred_at,
+    }
     return {k: v for k, v in fields.items() if v not in (None, "None")}
 
 
 def sample_delivery(sample) -> dict:
-    options = {"standard": {"msgId": (sample.headers or {}).get("webhook-id")},
-               "github": {"event": sample.event_type, "delivery": (sample.headers or {}).get("x-github-delivery")},
-               "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")}}.get(sample.provider)
+    options = {
+        "standard": {"msgId": (sample.headers or {}).get("webhook-id")},
+        "github": {"event": sample.event_type, "delivery": (sample.headers or {}).get("x-github-delivery")},
+        "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")},
+    }.get(sample.provider)
     return signed_event(sample.provider, sample.payload, options=options)
 
 
@@ -85,15 +100,26 @@ def test_sample_goes_from_receiver_to_a_canonical_item(aws, sample):
 
 
 def message_for(webhook_id: str, timestamp: str = "event") -> dict:
-    return sqs_record({"MessageId": str(uuid.uuid4()), "Body": json.dumps({"webhookId": webhook_id,
-                                                                           "timestamp": timestamp})})
+    return sqs_record(
+        {"MessageId": str(uuid.uuid4()), "Body": json.dumps({"webhookId": webhook_id, "timestamp": timestamp})}
+    )
 
 
 def store_raw_item(aws, webhook_id: str, payload: str, event_type: str = "payment_intent.succeeded") -> None:
-    aws.dynamodb.put_item(TableName=TABLE, Item={
-        "webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}, "provider": {"S": "stripe"},
-        "eventId": {"S": webhook_id.split("#")[1]}, "eventType": {"S": event_type}, "status": {"S": "ENQUEUED"},
-        "receivedAt": {"S": "2024-01-01T00:00:00.000Z"}, "payload": {"S": payload}, "expiresAt": {"N": "1"}})
+    aws.dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "webhookId": {"S": webhook_id},
+            "timestamp": {"S": "event"},
+            "provider": {"S": "stripe"},
+            "eventId": {"S": webhook_id.split("#")[1]},
+            "eventType": {"S": event_type},
+            "status": {"S": "ENQUEUED"},
+            "receivedAt": {"S": "2024-01-01T00:00:00.000Z"},
+            "payload": {"S": payload},
+            "expiresAt": {"N": "1"},
+        },
+    )
 
 
 def test_mixed_batch_reports_exactly_the_failed_messages(aws):
@@ -110,9 +136,13 @@ def test_mixed_batch_reports_exactly_the_failed_messages(aws):
     # WHEN processed
     response = processor.handler({"Records": batch}, None)
     # THEN only the three that cannot be processed are failures, in batch order
-    assert response == {"batchItemFailures": [{"itemIdentifier": missing["messageId"]},
-                                              {"itemIdentifier": off_contract["messageId"]},
-                                              {"itemIdentifier": malformed["messageId"]}]}
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": missing["messageId"]},
+            {"itemIdentifier": off_contract["messageId"]},
+            {"itemIdentifier": malformed["messageId"]},
+        ]
+    }
     assert aws.item(good_id)["status"]["S"] == "PROCESSED"
     assert aws.item(unknown_id)["status"]["S"] == "IGNORED"
     assert aws.item("stripe#evt_bad")["status"]["S"] == "ENQUEUED"
@@ -132,7 +162,8 @@ def test_stored_payload_that_is_not_json_fails_the_record(aws):
     store_raw_item(aws, "stripe#evt_garbled", "{not json")
     record = message_for("stripe#evt_garbled")
     assert processor.handler({"Records": [record]}, None) == {
-        "batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+        "batchItemFailures": [{"itemIdentifier": record["messageId"]}]
+    }
 
 
 def test_aws_failure_fails_only_that_record(aws):
@@ -146,15 +177,19 @@ def test_aws_failure_fails_only_that_record(aws):
             FlakyTable.calls += 1
             if FlakyTable.calls == 1:
                 from botocore.exceptions import EndpointConnectionError
+
                 raise EndpointConnectionError(endpoint_url="https://dynamodb")
             return runtime.dynamodb().get_item(**kwargs)
 
-    first, second = deliver(aws, sample_event("stripe")), deliver(
-        aws, signed_event("stripe", {**STRIPE_SUCCEEDED, "id": "evt_2"}))
+    first, second = (
+        deliver(aws, sample_event("stripe")),
+        deliver(aws, signed_event("stripe", {**STRIPE_SUCCEEDED, "id": "evt_2"})),
+    )
     aws.drain()
     records = [message_for(first), message_for(second)]
     assert processor.process_batch(records, FlakyTable(), TABLE) == {
-        "batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}
+        "batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]
+    }
 
 
 def test_empty_batch():
@@ -163,14 +198,19 @@ def test_empty_batch():
 
 def test_poison_message_reaches_the_dlq_after_3_receives(aws):
     # GIVEN a message whose item does not exist, on the processing queue (redrive: maxReceiveCount 3)
-    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=json.dumps(
-        {"webhookId": "stripe#evt_ghost", "timestamp": "event"}), MessageAttributes={
-        "provider": {"DataType": "String", "StringValue": "stripe"},
-        "eventType": {"DataType": "String", "StringValue": "payment_intent.succeeded"}})
+    aws.sqs.send_message(
+        QueueUrl=aws.queue_url,
+        MessageBody=json.dumps({"webhookId": "stripe#evt_ghost", "timestamp": "event"}),
+        MessageAttributes={
+            "provider": {"DataType": "String", "StringValue": "stripe"},
+            "eventType": {"DataType": "String", "StringValue": "payment_intent.succeeded"},
+        },
+    )
     receives = 0
     # WHEN Lambda's poller keeps receiving it and the processor keeps reporting it failed
-    while messages := aws.sqs.receive_message(QueueUrl=aws.queue_url, MaxNumberOfMessages=10,
-                                              VisibilityTimeout=0, MessageAttributeNames=["All"]).get("Messages"):
+    while messages := aws.sqs.receive_message(
+        QueueUrl=aws.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageAttributeNames=["All"]
+    ).get("Messages"):
         receives += 1
         response = processor.handler({"Records": [sqs_record(m) for m in messages]}, None)
         assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}

@@ -91,8 +91,11 @@ def test_standardwebhooks_library_signature_verifies():
 
     library = standardwebhooks.Webhook(SECRETS["standard"])
     signature = library.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", datetime.fromtimestamp(NOW, UTC), BODY.decode())
-    headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": str(NOW),
-               "webhook-signature": f"v1a,bm90IGEgc2lnbmF0dXJl {signature}"}
+    headers = {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": str(NOW),
+        "webhook-signature": f"v1a,bm90IGEgc2lnbmF0dXJl {signature}",
+    }
     verify("standard", headers, BODY, [SECRETS["standard"]])
 
 
@@ -111,26 +114,37 @@ def test_adyen_vector_from_adyen_python_library():
     body = json.dumps({"live": "false", "notificationItems": [{"NotificationRequestItem": ADYEN_AUTHORISATION_ITEM}]})
     # THEN the signing string and our verification agree with Adyen's expected hmacSignature
     assert adyen_signing_string(ADYEN_AUTHORISATION_ITEM) == (
-        "7914073381342284::TestMerchant:TestPayment-1407325143704:1130:EUR:AUTHORISATION:true")
+        "7914073381342284::TestMerchant:TestPayment-1407325143704:1130:EUR:AUTHORISATION:true"
+    )
     verify("adyen", {}, body.encode(), [SECRETS["adyen"]])
 
 
 def test_adyen_vector_with_colons_in_fields_is_not_escaped():
     # adyen-python-api-library test/mocks/util/colon_notification.json, signed by Adyen with this key
-    item = {"additionalData": {"hmacSignature": "2EQYm7YJpKO4EtHSPu55SQTyWf8dkW5u2nD1tJFpViA="},
-            "amount": {"currency": "EUR", "value": 1000}, "eventCode": "AUTHORISATION",
-            "eventDate": "2023-01-10T13:40:54+01:00", "merchantAccountCode": "AntoniStroinski",
-            "merchantReference": ":slashes are fun", "paymentMethod": "visa", "pspReference": "M8NB66SBZSGLNK82",
-            "reason": "039404:1111:03/2030", "success": "true"}
+    item = {
+        "additionalData": {"hmacSignature": "2EQYm7YJpKO4EtHSPu55SQTyWf8dkW5u2nD1tJFpViA="},
+        "amount": {"currency": "EUR", "value": 1000},
+        "eventCode": "AUTHORISATION",
+        "eventDate": "2023-01-10T13:40:54+01:00",
+        "merchantAccountCode": "AntoniStroinski",
+        "merchantReference": ":slashes are fun",
+        "paymentMethod": "visa",
+        "pspReference": "M8NB66SBZSGLNK82",
+        "reason": "039404:1111:03/2030",
+        "success": "true",
+    }
     body = json.dumps({"notificationItems": [{"NotificationRequestItem": item}]}).encode()
     verify("adyen", {}, body, ["74F490DD33F7327BAECC88B2947C011FC02D014A473AAA33A8EC93E4DC069174"])
 
 
 def test_adyen_batch_is_rejected_when_any_item_is_unsigned():
     # GIVEN a batch whose first item is validly signed and whose second is forged
-    signed = json.loads(PROVIDERS["adyen"].embed(json.dumps(
-        {"notificationItems": [{"NotificationRequestItem": {**ADYEN_AUTHORISATION_ITEM}}]}).encode(),
-        SECRETS["adyen"]))
+    signed = json.loads(
+        PROVIDERS["adyen"].embed(
+            json.dumps({"notificationItems": [{"NotificationRequestItem": {**ADYEN_AUTHORISATION_ITEM}}]}).encode(),
+            SECRETS["adyen"],
+        )
+    )
     forged = {**ADYEN_AUTHORISATION_ITEM, "amount": {"currency": "EUR", "value": 999999}}
     signed["notificationItems"].append({"NotificationRequestItem": forged})
     # THEN the batch fails (Adyen's own library would check only the first item)
@@ -140,9 +154,11 @@ def test_adyen_batch_is_rejected_when_any_item_is_unsigned():
 
 def test_square_vector_from_square_python_sdk():
     # square-python-sdk tests/utilities/test_webhooks_helper.py
-    body = (b'{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":'
-            b'"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":'
-            b'{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}')
+    body = (
+        b'{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":'
+        b'"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":'
+        b'{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}'
+    )
     headers = {"x-square-hmacsha256-signature": "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="}
     url = "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"
     PROVIDERS["square"].verify(headers, body, ["Ibxx_5AKakO-3qeNVR61Dw"], {"notificationUrl": url}, NOW)
@@ -159,8 +175,10 @@ def test_github_vector_from_github_docs():
     # docs.github.com "Validating webhook deliveries": this secret and payload give this signature
     headers = {"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}
     verify("github", headers, b"Hello, World!", ["It's a Secret to Everybody"])
-    assert PROVIDERS["github"].sign(b"Hello, World!", "It's a Secret to Everybody", NOW, {})[
-        "X-Hub-Signature-256"] == headers["X-Hub-Signature-256"]
+    assert (
+        PROVIDERS["github"].sign(b"Hello, World!", "It's a Secret to Everybody", NOW, {})["X-Hub-Signature-256"]
+        == headers["X-Hub-Signature-256"]
+    )
 
 
 def test_checkout_recipe_on_rfc4231_vector():
@@ -180,8 +198,14 @@ def test_checkout_checks_the_configured_authorization_header():
 # --- every provider: round trip, tampering, missing signature, rotation -------------------------------------
 
 ALL = sorted(PROVIDERS)
-ADYEN_BODY = json.dumps({"live": "false", "notificationItems": [
-    {"NotificationRequestItem": {k: v for k, v in ADYEN_AUTHORISATION_ITEM.items() if k != "additionalData"}}]})
+ADYEN_BODY = json.dumps(
+    {
+        "live": "false",
+        "notificationItems": [
+            {"NotificationRequestItem": {k: v for k, v in ADYEN_AUTHORISATION_ITEM.items() if k != "additionalData"}}
+        ],
+    }
+)
 
 
 def body_for(provider: str) -> bytes:
@@ -209,8 +233,9 @@ def test_tampered_body_is_rejected(provider):
 
 @pytest.mark.parametrize("provider", ALL)
 def test_wrong_secret_is_rejected(provider):
-    other = {"standard": "whsec_" + base64.b64encode(b"another key entirely!").decode(),
-             "adyen": "00" * 32}.get(provider, "not-the-secret")
+    other = {"standard": "whsec_" + base64.b64encode(b"another key entirely!").decode(), "adyen": "00" * 32}.get(
+        provider, "not-the-secret"
+    )
     body, headers = sign(provider, body_for(provider), secret=other)
     with pytest.raises(InvalidSignature):
         verify(provider, headers, body, [SECRETS[provider]])
@@ -225,8 +250,10 @@ def test_missing_signature_is_reported_as_missing(provider):
 
 
 ROTATION_SECRETS = {
-    "standard": ("whsec_" + base64.b64encode(b"old-key-0123456789abcdef").decode(),
-                 "whsec_" + base64.b64encode(b"new-key-0123456789abcdef").decode()),
+    "standard": (
+        "whsec_" + base64.b64encode(b"old-key-0123456789abcdef").decode(),
+        "whsec_" + base64.b64encode(b"new-key-0123456789abcdef").decode(),
+    ),
     "adyen": ("AA" * 32, "BB" * 32),
 }
 

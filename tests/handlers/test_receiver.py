@@ -25,9 +25,11 @@ for _sample in SAMPLES:
 
 def sample_event(provider: str, **kwargs) -> dict:
     sample = SAMPLE_BY_PROVIDER[provider]
-    options = {"standard": {"msgId": (sample.headers or {}).get("webhook-id")},
-               "github": {"event": "ping", "delivery": (sample.headers or {}).get("x-github-delivery")},
-               "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")}}.get(provider)
+    options = {
+        "standard": {"msgId": (sample.headers or {}).get("webhook-id")},
+        "github": {"event": "ping", "delivery": (sample.headers or {}).get("x-github-delivery")},
+        "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")},
+    }.get(provider)
     return signed_event(provider, sample.payload, options=options, **kwargs)
 
 
@@ -56,8 +58,12 @@ def test_signed_event_is_stored_and_enqueued(aws, provider):
     assert webhook_id.startswith(f"{provider}#")
     [item] = aws.items()
     assert {k: item[k] for k in ("webhookId", "timestamp", "provider", "eventType", "status")} == {
-        "webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}, "provider": {"S": provider},
-        "eventType": {"S": sample.event_type}, "status": {"S": "ENQUEUED"}}
+        "webhookId": {"S": webhook_id},
+        "timestamp": {"S": "event"},
+        "provider": {"S": provider},
+        "eventType": {"S": sample.event_type},
+        "status": {"S": "ENQUEUED"},
+    }
     assert item["eventId"]["S"] == webhook_id.split("#", 1)[1]
     raw = base64.b64decode(event["body"]) if event["isBase64Encoded"] else event["body"].encode()
     assert item["payload"]["S"].encode() == raw
@@ -65,7 +71,8 @@ def test_signed_event_is_stored_and_enqueued(aws, provider):
     assert json.loads(message["Body"]) == {"webhookId": webhook_id, "timestamp": "event"}
     assert message["MessageAttributes"] == {
         "provider": {"StringValue": provider, "DataType": "String"},
-        "eventType": {"StringValue": sample.event_type, "DataType": "String"}}
+        "eventType": {"StringValue": sample.event_type, "DataType": "String"},
+    }
 
 
 def test_item_expires_after_the_configured_ttl(aws):
@@ -179,8 +186,9 @@ def test_body_of_exactly_256_kib_is_accepted(aws):
     assert receiver.handler(signed_event("stripe", payload), None)["statusCode"] == 200
 
 
-@pytest.mark.parametrize("payload", [b"not json", b"\xff\xfe{}", b'{"id": "evt_1"', b"[]"],
-                         ids=["text", "not utf-8", "truncated", "array"])
+@pytest.mark.parametrize(
+    "payload", [b"not json", b"\xff\xfe{}", b'{"id": "evt_1"', b"[]"], ids=["text", "not utf-8", "truncated", "array"]
+)
 def test_signed_body_that_is_not_json_event_is_400(aws, payload):
     status, body = answer(receiver.handler(signed_event("stripe", payload, as_base64=True), None))
     assert status == 400
@@ -188,8 +196,11 @@ def test_signed_body_that_is_not_json_event_is_400(aws, payload):
     assert_nothing_written(aws)
 
 
-@pytest.mark.parametrize("event_id", [None, "", 12.5, {"nested": 1}, "x" * 300, "evt\n1"],
-                         ids=["missing", "empty", "float", "object", "too long", "control char"])
+@pytest.mark.parametrize(
+    "event_id",
+    [None, "", 12.5, {"nested": 1}, "x" * 300, "evt\n1"],
+    ids=["missing", "empty", "float", "object", "too long", "control char"],
+)
 def test_signed_json_without_usable_event_id_is_400(aws, event_id):
     payload = {k: v for k, v in STRIPE_SUCCEEDED.items() if k != "id"}
     if event_id is not None:
@@ -234,13 +245,18 @@ class FailingOnce:
 
             def fail(**kwargs):
                 raise error
+
             return fail
         return getattr(self._client, name)
 
 
 def deps(aws, *, dynamodb=None, sqs=None, secrets=None) -> receiver.Deps:
-    return receiver.Deps(dynamodb or runtime.dynamodb(), sqs or runtime.sqs(),
-                         secrets or runtime.signing_secrets(), runtime.receiver_config())
+    return receiver.Deps(
+        dynamodb or runtime.dynamodb(),
+        sqs or runtime.sqs(),
+        secrets or runtime.signing_secrets(),
+        runtime.receiver_config(),
+    )
 
 
 def process_queue(aws) -> dict:
@@ -262,19 +278,22 @@ def test_failure_between_store_and_enqueue_then_retry_processes_exactly_once(aws
     # THEN it is enqueued now, and processing it completes the event exactly once
     assert (status, body["duplicate"]) == (200, True)
     assert process_queue(aws) == {"batchItemFailures": []}
-    assert status_changes(aws) == [("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", None, "RECEIVED"),
-                                   ("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", "RECEIVED", "ENQUEUED"),
-                                   ("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", "ENQUEUED", "PROCESSED")]
+    assert status_changes(aws) == [
+        ("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", None, "RECEIVED"),
+        ("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", "RECEIVED", "ENQUEUED"),
+        ("stripe#evt_3MtwBwLkdIwHu7ix0QGdLBPF", "ENQUEUED", "PROCESSED"),
+    ]
 
 
 def test_crash_after_enqueue_before_mark_still_processes_exactly_once(aws):
     # GIVEN the final RECEIVED -> ENQUEUED mark fails after the message was sent
-    throttled = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-                            "UpdateItem")
+    throttled = ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "UpdateItem"
+    )
     failing = deps(aws, dynamodb=FailingOnce(runtime.dynamodb(), "update_item", throttled))
     assert answer(receiver.receive(sample_event("stripe"), failing))[0] == 200
     # WHEN the provider redelivers anyway (say our 200 was lost) THEN the key is enqueued a second time
-    assert answer(receiver.receive(sample_event("stripe"), failing)) [1]["duplicate"] is True
+    assert answer(receiver.receive(sample_event("stripe"), failing))[1]["duplicate"] is True
     assert len(aws.messages()) == 2
     # AND processing both copies changes the item to PROCESSED exactly once
     assert process_queue(aws) == {"batchItemFailures": []}
@@ -304,7 +323,9 @@ def test_signing_secret_that_is_not_a_json_object_is_500(aws):
 def test_missing_environment_is_500(aws, monkeypatch):
     monkeypatch.delenv("QUEUE_URL")
     assert answer(receiver.handler(sample_event("stripe"), None)) == (
-        500, {"error": "temporarily unable to accept the webhook; retry later"})
+        500,
+        {"error": "temporarily unable to accept the webhook; retry later"},
+    )
     assert_nothing_written(aws)
 
 
@@ -345,8 +366,11 @@ def test_both_listed_secrets_verify_during_rotation(aws):
 def test_a_secret_added_after_caching_is_picked_up_on_failure_at_most_every_30_s(aws):
     # GIVEN a container that cached the signing secret at t=0
     clock = [0.0]
-    cache = SecretsCache(lambda: aws.secretsmanager.get_secret_value(SecretId=aws.secret_arn)["SecretString"],
-                         ttl=300, clock=lambda: clock[0])
+    cache = SecretsCache(
+        lambda: aws.secretsmanager.get_secret_value(SecretId=aws.secret_arn)["SecretString"],
+        ttl=300,
+        clock=lambda: clock[0],
+    )
     assert cache.get("stripe") is not None
     # WHEN a new secret is added and the provider signs with it at once
     aws.set_secrets({"stripe": ["whsec_rotated", SECRETS["stripe"]]})

@@ -28,6 +28,15 @@ STACK = f"payment-webhooks-{SUFFIX}"
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+@pytest.fixture(autouse=True)
+def _quiet_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-process server logs each 500 (e.g. the move-task calls it lacks) through werkzeug; with a
+    handler writing to sys.stdout installed by other tests, that text would land in CliRunner's stdout."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)
+
+
 @pytest.fixture
 def aws(clean_emulator: Any) -> Callable[[str], Any]:
     """A client factory on the session's emulator, emptied for this test (tests/conftest.py; fake

@@ -220,3 +220,12 @@ def test_poison_message_reaches_the_dlq_after_3_receives(aws):
     assert receives == 3
     assert json.loads(dead["Body"]) == {"webhookId": "stripe#evt_ghost", "timestamp": "event"}
     assert dead["MessageAttributes"]["provider"]["StringValue"] == "stripe"
+
+
+def test_event_without_its_own_time_takes_the_receipt_time(aws):
+    payload = {"type": "invoice.paid", "data": {"id": "in_2", "amount": 500, "currency": "eur"}}
+    webhook_id = deliver(aws, signed_event("standard", payload, options={"msgId": "msg_no_time"}))
+    processor.handler({"Records": aws.drain()}, None)
+    item = aws.item(webhook_id)
+    assert item["occurredAt"]["S"] == item["receivedAt"]["S"]
+    assert item_fields(item)["category"] == "payment_succeeded"

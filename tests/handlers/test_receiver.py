@@ -390,3 +390,24 @@ def test_secret_cache_rereads_after_ttl():
         clock[0] = moment
         cache.get("stripe")
     assert len(reads) == 2
+
+
+def test_unexpected_failure_is_a_clean_500_with_no_body_in_the_log(aws, monkeypatch, capsys):
+    # GIVEN a provider whose event-id extractor blows up on this payload
+    import dataclasses
+
+    from webhook_common.providers import PROVIDERS
+
+    def explode(payload, headers):
+        raise RuntimeError(f"cannot read {payload['id']}")
+
+    monkeypatch.setitem(PROVIDERS, "stripe", dataclasses.replace(PROVIDERS["stripe"], event_id=explode))
+    # WHEN a valid delivery arrives THEN the provider gets the generic 500 and nothing is stored
+    assert answer(receiver.handler(sample_event("stripe"), None)) == (
+        500,
+        {"error": "temporarily unable to accept the webhook; retry later"},
+    )
+    assert_nothing_written(aws)
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["errorType"] == "RuntimeError"
+    assert "evt_" not in line

@@ -49,10 +49,11 @@ def emulator() -> Iterator[Any]:
 
 
 @pytest.fixture
-def clean_emulator(emulator: Any) -> Any:
-    """The session's emulator, emptied for this test."""
+def clean_emulator(emulator: Any) -> Iterator[Any]:
+    """The session's emulator, emptied for this test, and emptied again after it (others share it)."""
     emulator.reset()
-    return emulator
+    yield emulator
+    emulator.reset()
 
 
 def emulator_clients(emulator: Any, region: str = REGION, **prepared: Any) -> AwsClients:

@@ -55,8 +55,9 @@ def start_emulator(port: int = 0) -> Emulator:
     from moto.server import ThreadedMotoServer
 
     install_patches()
-    # The server's per-request access log would drown the caller's own output.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The server's per-request access log, and its tracebacks for the APIs moto lacks (which reach the
+    # client as HTTP 500 anyway), would drown the caller's own output.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound = server.get_host_and_port()

@@ -10,6 +10,12 @@ Conventions: header names arrive lower-cased; `body` is the exact bytes received
 active secrets (any one verifies: rotation); `options` is the provider's entry in the signing secret minus
 `secrets` (e.g. Square's `notificationUrl`), plus `requestUrl`, the URL the request arrived at; `now` is
 unix seconds. `verify` returns None or raises a `VerificationError` subclass.
+
+Options understood: `notificationUrl` (square, verify and sign), `authorization` (checkout: the static
+Authorization header value), `tolerance` (seconds; stripe, standard, paddle). Sender-only options for ids
+that travel in headers, each defaulting to a hash of the body (so resending a body is the same event):
+`msgId` (standard), `eventId` (razorpay), `event` and `delivery` (github). Adyen signs inside the body:
+senders call `sign_request`, which applies `Provider.embed` before `Provider.sign`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from webhookctl.errors import WebhookctlError
+from webhookctl.errors import UsageError, WebhookctlError
 
 NONCURRENT_DAYS = 30
 
@@ -42,6 +42,13 @@ def ensure_managed_bucket(s3: Any, bucket: str, region: str) -> bool:
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only_policy(bucket)))
     return True
+
+
+def require_bucket(s3: Any, bucket: str) -> None:
+    """A bucket named with --bucket must exist: webhookctl hardens only the bucket it manages."""
+    if not _bucket_exists(s3, bucket):
+        raise UsageError(f"artifact bucket {bucket} does not exist: create it, or leave out --bucket to use "
+                         "the managed webhookctl-artifacts-ACCOUNT-REGION bucket")
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:

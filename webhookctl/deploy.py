@@ -153,6 +153,8 @@ class Deployer:
 
     def _bucket(self, given: str | None, create: bool) -> str:
         if given:
+            if create:
+                buckets.require_bucket(self.clients.s3, given)
             return given
         account = self.clients.sts.get_caller_identity()["Account"]
         name = buckets.managed_bucket_name(account, self.region)

@@ -279,3 +279,14 @@ def test_invalid_settings_are_a_usage_error_before_anything_is_touched(app: Any,
     assert result.exit_code == 2
     assert "invalid settings: receiver_timeout=99 must be an integer from 1 to 29" in result.stderr
     assert app.clients.s3.list_buckets()["Buckets"] == []
+
+
+def test_a_given_bucket_is_used_as_is_and_must_exist(app: Any, run: Callable[..., Result]) -> None:
+    missing = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--bucket", "my-artifacts")
+    assert missing.exit_code == 2
+    assert "artifact bucket my-artifacts does not exist: create it, or leave out --bucket" in missing.stderr
+    app.clients.s3.create_bucket(Bucket="my-artifacts")
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--bucket", "my-artifacts")
+    assert result.exit_code == 0, result.output
+    assert [b["Name"] for b in app.clients.s3.list_buckets()["Buckets"]] == ["my-artifacts"]
+    assert {"ParameterKey": "ArtifactBucket", "ParameterValue": "my-artifacts"} in stack_of(app)["Parameters"]

@@ -112,6 +112,8 @@ class Deployer:
             if options.fail_on_empty:
                 raise StackError(f"stack {options.stack_name} is up to date: nothing to deploy "
                                  "(--fail-on-empty)")
+            if options.protect:
+                self._protect(options.stack_name)
             result.outputs = self.outputs(options.stack_name)
             return result
         self.ui.say(changes_table(change_set.changes))
@@ -123,12 +125,15 @@ class Deployer:
         self._confirm_execution(options, change_set)
         final = self._execute(change_set)
         if options.protect:
-            self.cfn.update_termination_protection(StackName=change_set.stack_id,
-                                                   EnableTerminationProtection=True)
-            self.ui.say(f"termination protection is on for {options.stack_name}")
+            self._protect(change_set.stack_id)
         result.status = final["StackStatus"]
         result.outputs = _outputs_of(final) or self.outputs(options.stack_name)
         return result
+
+    def _protect(self, stack: str) -> None:
+        # Change sets cannot carry termination protection: it is a call of its own, after success.
+        self.cfn.update_termination_protection(StackName=stack, EnableTerminationProtection=True)
+        self.ui.say(f"termination protection is on for {stack.split('/')[1] if '/' in stack else stack}")
 
     def diff(self, options: DeployOptions) -> ChangeSet:
         """The change set deploy would execute, then deleted (with the shell stack of a CREATE)."""
@@ -141,7 +146,7 @@ class Deployer:
         if change_set.empty:
             return change_set
         self.cfn.delete_change_set(ChangeSetName=change_set.id)
-        if change_set.change_set_type == "CREATE":
+        if stack is None:
             # The CREATE change set made an empty REVIEW_IN_PROGRESS stack: leave nothing behind.
             self.cfn.delete_stack(StackName=change_set.stack_id)
         return change_set

@@ -290,3 +290,12 @@ def test_a_given_bucket_is_used_as_is_and_must_exist(app: Any, run: Callable[...
     assert result.exit_code == 0, result.output
     assert [b["Name"] for b in app.clients.s3.list_buckets()["Buckets"]] == ["my-artifacts"]
     assert {"ParameterKey": "ArtifactBucket", "ParameterValue": "my-artifacts"} in stack_of(app)["Parameters"]
+
+
+def test_protect_on_an_up_to_date_stack_still_protects_it(app: Any, deployed: Result,
+                                                          run: Callable[..., Result]) -> None:
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--protect")
+    assert result.exit_code == 0, result.output
+    assert f"stack {STACK} is up to date" in result.stderr
+    assert f"termination protection is on for {STACK}" in result.stderr
+    assert stack_of(app)["EnableTerminationProtection"] is True

@@ -227,3 +227,20 @@ def test_destroy_failure_names_the_resource_that_would_not_go(
     assert result.stderr.splitlines()[-1] == (
         f"Error: could not delete {NAME}: WebhookTable (AWS::DynamoDB::Table): Table is being backed up; the "
         "stack is now DELETE_FAILED: remove or retain the resource named above and try again")
+
+
+def test_access_denied_names_the_call_and_the_resource(clean_emulator: Any, run: Callable[..., Result]) -> None:
+    from botocore.exceptions import ClientError
+
+    message = (f"User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
+               f"cloudformation:CreateChangeSet on resource: {stack_id(NAME)}")
+
+    class Denied(FakeCloudFormation):
+        def create_change_set(self, **kwargs: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": message}}, "CreateChangeSet")
+
+    result = run(app_with(clean_emulator, Denied(stacks=[None])), *ARGS, "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: CreateChangeSet: access denied: {message}; the caller needs permission for CreateChangeSet "
+        "on the resource named above")

@@ -51,7 +51,7 @@ def sandbox_environment(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
                 monkeypatch.setenv(name, value)
 
 
-def wait_for(probe: Callable[[], Any], *, timeout: float = 10.0, every: float = 0.02) -> Any:
+def wait_for(probe: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.02) -> Any:
     """probe() once it is truthy; fails the test with the last value after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:

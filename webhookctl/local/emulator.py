@@ -10,6 +10,9 @@ that stopped the real template from deploying and updating correctly through the
 (change sets, outputs, parameters). They apply once per process, on the first `start_emulator()` (or an
 explicit `install_patches()`), and only change moto, never webhookctl or the template. Measured gaps
 without a patch here are listed in ../shared/docs/moto-notes.md ("What must be tested another way").
+
+moto keeps its state per process: every emulator started in one process serves the same account, and
+`reset()` on one empties them all.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def install_patches() -> None:
         _register_missing_models()
         _patch_layer_version()
         _patch_function_create()
+        _patch_deployment_ref()
         _patch_kms_key_policy()
         _patch_updates_keep_unupdatable_resources()
         _patch_change_sets()
@@ -367,6 +371,14 @@ def _patch_function_create() -> None:
         return function
 
     LambdaFunction.create_from_cloudformation_json = classmethod(create)
+
+
+def _patch_deployment_ref() -> None:
+    """Ref(AWS::ApiGateway::Deployment) must be the deployment id (moto gives a Python object, which the
+    Stage then stores, and GetStages fails)."""
+    from moto.apigateway.models import Deployment
+
+    Deployment.physical_resource_id = property(lambda self: self.id)
 
 
 def _patch_kms_key_policy() -> None:

@@ -245,19 +245,27 @@ def test_aws_endpoint_url_points_every_client_at_the_emulator(
     assert json.loads(result.stdout)["status"] == "CREATE_COMPLETE"
 
 
-def test_no_credentials_is_a_usage_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+COMMANDS = [["status"], ["deploy", "--yes"], ["diff"], ["destroy", "--yes"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_no_credentials_is_a_usage_error_with_the_fix(command: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                      packaging: Any) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name)
-    result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX])
+    result = CliRunner().invoke(cli, [*command, "--suffix", SUFFIX])
     assert result.exit_code == 2
-    assert "no AWS credentials: run `aws configure` or `aws sso login`" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: no AWS credentials: run `aws configure` or `aws sso login`")
 
 
-def test_no_region_is_a_usage_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_no_region_is_a_usage_error_with_the_fix(command: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                 packaging: Any) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    result = CliRunner().invoke(cli, ["status", "--suffix", SUFFIX])
+    result = CliRunner().invoke(cli, [*command, "--suffix", SUFFIX])
     assert result.exit_code == 2
-    assert "no AWS region: pass --region" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: no AWS region: pass --region")
 
 
 def test_a_template_over_the_body_limit_is_passed_by_s3_url(app: Any, run: Callable[..., Result],

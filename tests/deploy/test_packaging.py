@@ -130,6 +130,21 @@ def test_layer_is_built_once_per_requirements_and_then_served_from_the_cache(tmp
     assert third.sha256 != first.sha256
 
 
+def test_layer_zip_is_byte_identical_whatever_the_umask(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("six==1.16.0\nattrs==23.2.0\n")
+    built = []
+    for n, umask in enumerate((0o022, 0o077)):
+        old = os.umask(umask)
+        try:
+            built.append(build_layer_zip(tmp_path / f"{n}.zip", requirements, tmp_path / f"cache-{n}", pip=FakePip()))
+        finally:
+            os.umask(old)
+    assert built[0].sha256 == built[1].sha256
+    with zipfile.ZipFile(built[0].path) as archive:
+        assert archive.namelist() == ["python/", "python/attrs.py", "python/six.py"]
+
+
 def test_pip_is_asked_for_arm64_cpython311_binary_wheels_only(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("six==1.16.0\n")

@@ -33,7 +33,8 @@ def shown() -> Shown:
 def sandbox(request: pytest.FixtureRequest, shown: Shown) -> Iterator[Sandbox]:
     """Failed messages retry at once (retry_delay_s=0), so a DLQ drill takes well under a second."""
     suffix = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")[:20]
-    running = start_sandbox(SandboxOptions(suffix=suffix, retry_delay_s=0, idle_s=0.02, alarm_every_s=0.1),
+    running = start_sandbox(SandboxOptions(suffix=suffix, retry_delay_s=0, idle_s=0.02, stream_poll_s=0.05,
+                                           alarm_every_s=0.1),
                             lambda line: None, show=shown)
     yield running
     running.stop()

@@ -47,6 +47,7 @@ class SandboxOptions:
     region: str = "us-east-1"
     retry_delay_s: int = 1  # failed messages return after this, not the queue's visibility timeout
     idle_s: float = 0.05  # pollers wait this long after a round that found nothing
+    stream_poll_s: float = 0.25  # Lambda polls a stream shard about 4 times a second
     alarm_every_s: float = 0.5
     queue_workers: int = 2  # concurrent processor batches (the mapping's MaximumConcurrency, locally)
 
@@ -333,7 +334,14 @@ def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, s
         max_retries=max(0, stream_mapping.get("MaximumRetryAttempts", 3)),
         on_failure=lambda info: send_failure(sandbox.clients.sqs, failure_queue, info),
         observe=tracker.records, starting_position=stream_mapping.get("StartingPosition", "TRIM_HORIZON")).open()
-    sandbox.run("stream-poller", sandbox.stream_poller.poll_once, options.idle_s, say)
+    stream_poller = sandbox.stream_poller
+
+    def poll_stream() -> int:
+        # A full batch means more is waiting: read on at once; otherwise wait for the next poll.
+        found = stream_poller.poll_once()
+        return found if found >= stream_poller.batch_size else 0
+
+    sandbox.run("stream-poller", poll_stream, options.stream_poll_s, say)
     sandbox.alarms = depth_alarms(sandbox.clients, outputs)
 
     def evaluate_alarms() -> int:
@@ -494,18 +502,35 @@ def atomic_emulated_dynamodb() -> None:
 
 
 def speed_up_emulated_sqs() -> None:
-    """moto checks each received message's retention by recomputing every queue attribute, which counts
-    all messages: a receive is O(depth²) and the pipeline stalls once a backlog forms (moto-notes §8).
-    Read the retention period directly instead; what SQS answers is unchanged. (Candidate for emulator.py.)"""
+    """moto's SQS is O(depth) per call with two datetime conversions per queued message, and a receive
+    recomputes every queue attribute for each message it returns (O(depth²)): once a backlog forms, the
+    pipeline stalls (moto-notes §8). Same answers, cheaper: the retention check reads the one attribute
+    it needs, and visibility/delay are compared against one clock reading per call. (Candidate for
+    emulator.py.)"""
     global _sqs_patched
     if _sqs_patched:
         return
-    from moto.core.utils import unix_time
-    from moto.sqs.models import SQSBackend
+    from moto.core.utils import unix_time, unix_time_millis
+    from moto.sqs.models import Queue, SQSBackend
 
     def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
         retention_period = int(self.get_queue(queue_name).message_retention_period)
         return retention_period + message.sent_timestamp / 1000 > unix_time()
 
+    def messages(self: Any) -> list[Any]:
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(self: Any) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible(self: Any) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+    Queue.messages = property(messages)
+    Queue.approximate_number_of_messages_delayed = property(delayed)
+    Queue.approximate_number_of_messages_not_visible = property(not_visible)
     _sqs_patched = True

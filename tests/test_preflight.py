@@ -21,3 +21,22 @@ def test_account_with_a_logging_role_is_ready():
         apigateway.update_account(patchOperations=[{
             "op": "replace", "path": "/cloudwatchRoleArn", "value": "arn:aws:iam::123456789012:role/apigw-logs"}])
         assert apigateway_logging_problem(apigateway) is None
+
+
+def test_deploy_refuses_before_touching_anything_when_the_account_lacks_the_role(clean_emulator):
+    from click.testing import CliRunner
+
+    from tests.conftest import emulator_app, emulator_clients
+    from webhookctl.cli import cli
+
+    # GIVEN an account whose API Gateway has no CloudWatch Logs role (the emulator's accounts have one)
+    clients = emulator_clients(clean_emulator)
+    clients.apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn",
+                                                        "value": ""}])
+    # WHEN a first deploy runs
+    result = CliRunner().invoke(cli, ["deploy", "--suffix", "pre", "--yes"], obj=emulator_app(clean_emulator))
+    # THEN it fails with the fix, and nothing was created or uploaded
+    assert result.exit_code == 1
+    assert "API Gateway in this region has no CloudWatch Logs role" in result.stderr
+    assert clients.s3.list_buckets()["Buckets"] == []
+    assert clients.cloudformation.list_stacks()["StackSummaries"] == []

@@ -24,6 +24,7 @@ from webhookctl.events import (
     wait_for_stack,
 )
 from webhookctl.packaging import Artifacts, PipRunner, package_all
+from webhookctl.preflight import apigateway_logging_problem
 from webhookctl.stack_outputs import describe_stack
 
 # CreateChangeSet's TemplateBody limit; larger templates must be passed as an S3 URL.
@@ -97,6 +98,7 @@ class Deployer:
 
     def deploy(self, options: DeployOptions) -> DeployResult:
         body = self._render(options)  # bad --set values fail here, before anything is touched
+        self._preflight()
         stack = self._ready_stack(options)
         bucket = self._bucket(options.bucket, create=True)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
@@ -129,6 +131,18 @@ class Deployer:
         result.status = final["StackStatus"]
         result.outputs = _outputs_of(final) or self.outputs(options.stack_name)
         return result
+
+    def _preflight(self) -> None:
+        """Refuse before touching anything when the account cannot hold the stack."""
+        from botocore.exceptions import ClientError
+
+        try:
+            problem = apigateway_logging_problem(self.clients.apigateway)
+        except ClientError as exc:  # a deployer without apigateway:GET on /account: CloudFormation will tell
+            self.ui.say(f"note: could not check API Gateway's account settings ({exc})")
+            return
+        if problem:
+            raise StackError(problem)
 
     def _protect(self, stack: str) -> None:
         # Change sets cannot carry termination protection: it is a call of its own, after success.
@@ -169,12 +183,12 @@ class Deployer:
 
     def _render(self, options: DeployOptions) -> str:
         """The template as compact JSON (well under the body limit; key order kept for readers)."""
-        from webhookctl.render import load_settings, render_template
+        from webhookctl.render import load_settings, template_dict
 
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
             self.ui.say(f"warning: {warning}")
-        return json.dumps(json.loads(render_template(settings, "json")), separators=(",", ":"))
+        return json.dumps(template_dict(settings), separators=(",", ":"))
 
     def _plan(self, options: DeployOptions, body: str, stack: dict[str, Any] | None, bucket: str,
               artifacts: Artifacts) -> ChangeSet:

@@ -82,7 +82,25 @@ def install_patches() -> None:
         _patch_change_sets()
         _patch_termination_protection()
         _patch_s3_tls_condition()
+        _patch_apigateway_account()
         _patched = True
+
+
+def _patch_apigateway_account() -> None:
+    """The emulated account is one where API Gateway already has its CloudWatch Logs role.
+
+    On AWS that is a once-per-account-and-region setting (deploy's preflight asks for it), which moto's
+    fresh accounts lack.
+    """
+    from moto.apigateway import models
+
+    original = models.Account.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.cloudwatch_role_arn = "arn:aws:iam::123456789012:role/apigateway-cloudwatch-logs"
+
+    models.Account.__init__ = init
 
 
 # --- resource types moto's CloudFormation ignores -------------------------------------------------

@@ -1,0 +1,126 @@
+"""The sandbox as a user runs it: `local up` start to ready (target <= 5 s) and `send --count 1000`
+through the whole pipeline (target >= 50 webhooks/s end to end), with p50/p99 receiver latency.
+
+Both run as separate processes with no AWS credentials; "end to end" stops the clock when the last of
+the 1000 items is PROCESSED in the table, not when the last HTTP answer arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.measure import verdict
+from webhookctl.send import percentile
+
+COUNT = 1000
+CONCURRENCY = 8
+LOAD_LINE = re.compile(r"(?P<n>\d+) sent in (?P<s>[\d.]+) s: (?P<rate>[\d.]+) webhooks/s, "
+                       r"latency p50 (?P<p50>[\d.]+) ms, p99 (?P<p99>[\d.]+) ms, (?P<bad>\d+) unexpected")
+
+
+def run() -> list[str]:
+    exe = shutil.which("webhookctl", path=str(Path(sys.executable).parent)) or "webhookctl"
+    with tempfile.TemporaryDirectory(prefix="bench-local-") as scratch:
+        env = _no_aws_environment(Path(scratch))
+        started = time.perf_counter()
+        sandbox = subprocess.Popen([exe, "local", "up", "--port", "0", "--quiet"], env=env, cwd=scratch,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            ready = _wait_ready(sandbox) and time.perf_counter() - started
+            lines = [f"local up: start -> ready {ready:.2f} s [{verdict(ready, 5.0)} <= 5 s] "
+                     f"(a fresh process: imports, emulator, deploy, handlers)"]
+            lines += _throughput(exe, env, scratch)
+        finally:
+            sandbox.send_signal(signal.SIGINT)
+            sandbox.wait(timeout=30)
+    return lines
+
+
+def _throughput(exe: str, env: dict[str, str], scratch: str) -> list[str]:
+    state = json.loads((Path(scratch) / "local.json").read_text())
+    started = time.perf_counter()
+    sent = subprocess.run([exe, "send", "--local", "-p", "stripe", "--count", str(COUNT),
+                           "--concurrency", str(CONCURRENCY)], env=env, cwd=scratch, capture_output=True,
+                          text=True, timeout=600)
+    load = LOAD_LINE.search(sent.stdout)
+    if sent.returncode != 0 or load is None:
+        return [f"send --count {COUNT} failed ({sent.returncode}): {sent.stdout[-300:]} {sent.stderr[-300:]}"]
+    clients = _clients(state)
+    done = _wait_processed(clients, state["suffix"], COUNT)
+    end_to_end = COUNT / (time.perf_counter() - started)
+    durations = _receiver_durations(clients, state["suffix"])
+    return [
+        f"send --count {COUNT} (concurrency {CONCURRENCY}): {load['rate']} webhooks/s accepted, "
+        f"client-observed latency p50 {load['p50']} ms, p99 {load['p99']} ms, {load['bad']} unexpected",
+        f"whole pipeline: {done}/{COUNT} PROCESSED, {end_to_end:.1f} webhooks/s end to end "
+        f"[{verdict(end_to_end, 50, higher_is_better=True)} >= 50]",
+        f"receiver function duration (its REPORT lines): p50 {percentile(durations, 50):.1f} ms, "
+        f"p99 {percentile(durations, 99):.1f} ms over {len(durations)} invocations",
+    ]
+
+
+def _no_aws_environment(scratch: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    missing = str(scratch / "no-aws-config")
+    return {**env, "AWS_CONFIG_FILE": missing, "AWS_SHARED_CREDENTIALS_FILE": missing,
+            "AWS_EC2_METADATA_DISABLED": "true", "WEBHOOKCTL_STATE_DIR": str(scratch)}
+
+
+def _wait_ready(sandbox: subprocess.Popen) -> bool:
+    for line in sandbox.stdout:
+        if line.startswith("sandbox ready"):
+            return True
+    raise RuntimeError(f"local up exited {sandbox.wait()} before it was ready")
+
+
+def _clients(state: dict) -> dict:
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=state["region"])
+    return {name: session.client(name, endpoint_url=state["endpoint_url"])
+            for name in ("dynamodb", "logs", "cloudformation", "sqs")}
+
+
+def _outputs(clients: dict, suffix: str) -> dict[str, str]:
+    stack = clients["cloudformation"].describe_stacks(StackName=f"payment-webhooks-{suffix}")["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+
+def _wait_processed(clients: dict, suffix: str, count: int, timeout: float = 300) -> int:
+    """Waits for the processing queue to drain (a cheap probe), then counts PROCESSED items once."""
+    outputs = _outputs(clients, suffix)
+    deadline, done = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        attributes = clients["sqs"].get_queue_attributes(
+            QueueUrl=outputs["ProcessingQueueUrl"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if sum(int(v) for v in attributes.values()) == 0:
+            done = _processed(clients, outputs["TableName"])
+            if done >= count:
+                break
+        time.sleep(0.1)
+    return done
+
+
+def _processed(clients: dict, table: str) -> int:
+    pages = clients["dynamodb"].get_paginator("scan").paginate(
+        TableName=table, Select="COUNT", FilterExpression="#s = :done", ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":done": {"S": "PROCESSED"}})
+    return sum(page["Count"] for page in pages)
+
+
+def _receiver_durations(clients: dict, suffix: str) -> list[float]:
+    group = _outputs(clients, suffix)["ReceiverLogGroupName"]
+    pages = clients["logs"].get_paginator("filter_log_events").paginate(logGroupName=group,
+                                                                         filterPattern="REPORT")
+    found = (re.search(r"Duration: ([\d.]+) ms", e["message"]) for p in pages for e in p["events"])
+    return [float(m[1]) for m in found if m]

@@ -201,3 +201,56 @@ def test_depth_alarm_goes_to_alarm_and_back_to_ok_with_the_queue(queues, clean_e
     message = sqs.receive_message(QueueUrl=dlq)["Messages"][0]
     sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
     assert (alarm.poll_once(), state()) == (1, "OK")
+
+
+# --- what the sandbox seeds and shows
+
+
+def test_seeded_secrets_have_each_providers_format():
+    import base64
+    import binascii
+
+    from webhookctl.local.sandbox import seed_secrets, secrets_table
+
+    document = seed_secrets("http://127.0.0.1:8765/webhook/")
+    assert sorted(document) == ["adyen", "checkout", "github", "paddle", "razorpay", "square", "standard",
+                                "stripe"]
+    assert document["square"]["notificationUrl"] == "http://127.0.0.1:8765/webhook/square"
+    assert document["stripe"][0].startswith("whsec_") and document["paddle"][0].startswith("pdl_ntfset_")
+    assert len(base64.b64decode(document["standard"][0].removeprefix("whsec_"))) == 24
+    assert len(binascii.a2b_hex(document["adyen"][0])) == 32
+    assert secrets_table(document)[3] == ("square", document["square"]["secrets"][0])
+
+
+def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():
+    from webhookctl.local.gateway import Exchange
+    from webhookctl.local.sandbox import Tracker
+
+    shown = []
+    tracker = Tracker(lambda kind, line: shown.append((kind, line)), clock=lambda: 100.5)
+    tracker.exchange(Exchange("stripe", 200, b'{"received":true,"webhookId":"stripe#evt_1","duplicate":false}',
+                              latency_ms=20.0, received_at=100.02))
+    image = {"webhookId": {"S": "stripe#evt_1"}, "provider": {"S": "stripe"},
+             "eventType": {"S": "charge.refunded"}}
+    tracker.records([
+        {"dynamodb": {"NewImage": {**image, "status": {"S": "ENQUEUED"}}, "OldImage": {**image, "status": {
+            "S": "RECEIVED"}}}},
+        {"dynamodb": {"NewImage": {**image, "status": {"S": "PROCESSED"}}, "OldImage": {**image, "status": {
+            "S": "ENQUEUED"}}}},
+    ])
+    assert shown == [("http", "POST stripe -> 200 stripe#evt_1 (20.0 ms)"),
+                     ("done", "stripe charge.refunded PROCESSED 500 ms")]
+
+
+def test_environment_puts_back_what_was_there(monkeypatch):
+    from webhookctl.local.sandbox import Environment
+
+    monkeypatch.setenv("WH6_KEPT", "before")
+    monkeypatch.delenv("WH6_NEW", raising=False)
+    environment = Environment()
+    environment.set({"WH6_KEPT": "during", "WH6_NEW": "x"})
+    environment.set({"WH6_KEPT": None})
+    environment.restore()
+    import os
+
+    assert (os.environ.get("WH6_KEPT"), os.environ.get("WH6_NEW")) == ("before", None)

@@ -210,7 +210,7 @@ def test_seeded_secrets_have_each_providers_format():
     import base64
     import binascii
 
-    from webhookctl.local.sandbox import seed_secrets, secrets_table
+    from webhookctl.local.sandbox import secrets_table, seed_secrets
 
     document = seed_secrets("http://127.0.0.1:8765/webhook/")
     assert sorted(document) == ["adyen", "checkout", "github", "paddle", "razorpay", "square", "standard",
@@ -223,8 +223,8 @@ def test_seeded_secrets_have_each_providers_format():
 
 
 def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():
+    from webhookctl.local.console import Tracker
     from webhookctl.local.gateway import Exchange
-    from webhookctl.local.sandbox import Tracker
 
     shown = []
     tracker = Tracker(lambda kind, line: shown.append((kind, line)), clock=lambda: 100.5)

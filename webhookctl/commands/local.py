@@ -152,12 +152,13 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
     import signal
 
     from webhookctl.local import sandbox as local_sandbox
+    from webhookctl.local.console import console
     from webhookctl.local.state import LocalState, remove_state, state_file, write_state
 
     started = time.perf_counter()
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     box = _start(local_sandbox, local_sandbox.SandboxOptions(port=port, suffix=suffix, retry_delay_s=retry_delay),
-                 say, None if quiet else local_sandbox.console())
+                 say, None if quiet else console())
     path = state_file(state_dir)
     stopping = threading_event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -13,16 +13,16 @@ the sandbox disables them and is the poller itself.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets as random_secrets
-import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from webhookctl.local import apigw
+from webhookctl.local.console import Tracker
 from webhookctl.local.functions import (
     Capture,
     LocalFunction,
@@ -33,6 +33,13 @@ from webhookctl.local.functions import (
     warm,
 )
 from webhookctl.local.gateway import Gateway
+from webhookctl.local.harness import (
+    InProcessAws,
+    atomic_emulated_dynamodb,
+    detach_stream_mappings,
+    speed_up_emulated_sqs,
+    streams_client,
+)
 from webhookctl.local.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
 from webhookctl.local.state import DUMMY_CREDENTIALS
 from webhookctl.templates import outputs as keys
@@ -107,35 +114,6 @@ def aws_environment(region: str) -> dict[str, str | None]:
     targets AWS's own hostnames, which the in-process emulator intercepts (see InProcessAws)."""
     return {**DUMMY_CREDENTIALS, "AWS_SESSION_TOKEN": "webhookctl-local", "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": None, "AWS_PROFILE": None}
-
-
-class InProcessAws:
-    """moto's in-process interception, over the same state the emulator's HTTP server serves.
-
-    The handlers, pollers and deploy in this process reach the emulator without HTTP (about 3x less CPU
-    per call: the pipeline shares one interpreter), while other commands use the server's URL.
-    """
-
-    def __init__(self) -> None:
-        from moto import mock_aws
-
-        self._mock = mock_aws()
-
-    def start(self) -> InProcessAws:
-        self._mock.start(reset=False)  # keep what the server holds: it is the same account
-        return self
-
-    def stop(self) -> None:
-        self._mock.stop(remove_data=False)
-
-
-def streams_client(region: str) -> Any:
-    """DynamoDB Streams addressed by its regional endpoint: botocore otherwise derives an account-based host
-    from the StreamArn, which the in-process emulator does not recognise (moto-notes, Harness)."""
-    import boto3
-
-    return boto3.client("dynamodbstreams", region_name=region,
-                        endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
 
 
 # --- the running sandbox -------------------------------------------------------------------------
@@ -247,8 +225,6 @@ def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, 
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -369,19 +345,6 @@ def take_over_mappings(lambda_client: Any, emulator: Any, outputs: dict[str, str
     return mappings
 
 
-def detach_stream_mappings(table_name: str) -> None:
-    """moto pushes every stream record to a mapped function and then empties the stream, even when the
-    mapping is disabled (moto-notes §3), so GetRecords would see nothing. The emulator runs in this process:
-    unhook moto's stream delivery for the table (the mapping itself stays, disabled, for `status`)."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    for account in list(dynamodb_backends):
-        for region in list(dynamodb_backends[account]):
-            table = dynamodb_backends[account][region].tables.get(table_name)
-            if table is not None:
-                table.lambda_event_source_mappings.clear()
-
-
 def depth_alarms(clients: Any, outputs: dict[str, str]) -> list[DepthAlarm]:
     """Every stack alarm on an SQS queue's visible-message count, matched to the queue by its output URL."""
     names = [value for key, value in outputs.items() if key.endswith(keys.ALARM_SUFFIX)]
@@ -396,141 +359,3 @@ def depth_alarms(clients: Any, outputs: dict[str, str]) -> list[DepthAlarm]:
     return alarms
 
 
-# --- what the console shows per webhook ------------------------------------------------------------
-
-
-class Tracker:
-    """Turns gateway exchanges, invocations and stream records into the console's per-webhook lines."""
-
-    def __init__(self, show: Callable[[str, str], None] | None, clock: Callable[[], float] = time.time) -> None:
-        self.show, self.clock = show, clock
-        self.received: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def exchange(self, exchange: Any) -> None:
-        answer = _json_object(exchange.body)
-        webhook = answer.get("webhookId")
-        if webhook and answer.get("duplicate") is False:
-            with self._lock:
-                self.received[webhook] = exchange.received_at - exchange.latency_ms / 1000
-        if self.show:
-            detail = "duplicate" if answer.get("duplicate") else answer.get("error") or answer.get("message") or ""
-            self.show("http", f"POST {exchange.provider or '?'} -> {exchange.status} {webhook or ''} "
-                              f"{detail} ({exchange.latency_ms:.1f} ms)".replace("  ", " "))
-
-    def invoked(self, function: LocalFunction, invocation: Any) -> None:
-        if not self.show:
-            return
-        for line in invocation.log_lines:
-            if function.name.startswith("webhook-audit") or _is_problem(line):
-                self.show("audit" if function.name.startswith("webhook-audit") else "error", line)
-
-    def records(self, records: list[dict[str, Any]]) -> None:
-        for record in records:
-            line = self.summary(record)
-            if line and self.show:
-                self.show("done", line)
-
-    def summary(self, record: dict[str, Any]) -> str | None:
-        """`stripe payment_intent.succeeded PROCESSED 84 ms` when a webhook reaches a final status."""
-        new = record["dynamodb"].get("NewImage") or {}
-        old = record["dynamodb"].get("OldImage") or {}
-        status = new.get("status", {}).get("S")
-        if status not in ("PROCESSED", "IGNORED") or old.get("status", {}).get("S") == status:
-            return None
-        webhook = new.get("webhookId", {}).get("S", "?")
-        with self._lock:
-            started = self.received.pop(webhook, None)
-        latency = f"{(self.clock() - started) * 1000:.0f} ms" if started else "(redelivered)"
-        provider, event_type = new.get("provider", {}).get("S", "?"), new.get("eventType", {}).get("S", "?")
-        return f"{provider} {event_type} {status} {latency}"
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    import json
-
-    try:
-        value = json.loads(data)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _is_problem(line: str) -> bool:
-    """Errors and tracebacks; the receiver's rejections already show on the gateway's line."""
-    return '"level":"ERROR"' in line or not line.startswith("{")
-
-
-def console(stream: Any = None) -> Callable[[str, str], None]:
-    """show(kind, line) writing to the real terminal, one whole line at a time."""
-    lock = threading.Lock()
-    out = stream or sys.__stdout__
-    marks = {"http": "->", "audit": "  audit", "done": "ok", "error": "!!"}
-
-    def show(kind: str, line: str) -> None:
-        with lock:
-            out.write(f"{marks.get(kind, kind)} {line}\n")
-            out.flush()
-
-    return show
-
-
-# --- emulator performance ----------------------------------------------------------------------------
-
-_sqs_patched = False
-_dynamodb_patched = False
-
-
-def atomic_emulated_dynamodb() -> None:
-    """DynamoDB applies each request atomically, and the receiver's and processor's exactly-once design
-    rests on that (conditional writes). moto mutates items step by step with no lock, so with the handlers
-    running in concurrent threads a reader can see half an update, or two conditional writers can both
-    win. One lock around each DynamoDB request restores per-request atomicity. (Candidate for emulator.py.)"""
-    global _dynamodb_patched
-    if _dynamodb_patched:
-        return
-    from moto.dynamodb.responses import DynamoHandler
-
-    original, lock = DynamoHandler.call_action, threading.RLock()
-
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original(self)
-
-    DynamoHandler.call_action = call_action
-    _dynamodb_patched = True
-
-
-def speed_up_emulated_sqs() -> None:
-    """moto's SQS is O(depth) per call with two datetime conversions per queued message, and a receive
-    recomputes every queue attribute for each message it returns (O(depth²)): once a backlog forms, the
-    pipeline stalls (moto-notes §8). Same answers, cheaper: the retention check reads the one attribute
-    it needs, and visibility/delay are compared against one clock reading per call. (Candidate for
-    emulator.py.)"""
-    global _sqs_patched
-    if _sqs_patched:
-        return
-    from moto.core.utils import unix_time, unix_time_millis
-    from moto.sqs.models import Queue, SQSBackend
-
-    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
-        retention_period = int(self.get_queue(queue_name).message_retention_period)
-        return retention_period + message.sent_timestamp / 1000 > unix_time()
-
-    def messages(self: Any) -> list[Any]:
-        now = unix_time_millis()
-        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
-
-    def delayed(self: Any) -> int:
-        now = unix_time_millis()
-        return sum(1 for m in self._messages if now < m.delayed_until)
-
-    def not_visible(self: Any) -> int:
-        now = unix_time_millis()
-        return sum(1 for m in self._messages if not now > m.visible_at)
-
-    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
-    Queue.messages = property(messages)
-    Queue.approximate_number_of_messages_delayed = property(delayed)
-    Queue.approximate_number_of_messages_not_visible = property(not_visible)
-    _sqs_patched = True

@@ -1,0 +1,88 @@
+"""What `local up` shows per webhook: the gateway's answer, the audit lines, and a one-line summary when
+the webhook reaches a final status. Whole lines only, to the real terminal (handlers' output is captured).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from webhookctl.local.functions import LocalFunction
+
+
+class Tracker:
+    """Turns gateway exchanges, invocations and stream records into the console's per-webhook lines."""
+
+    def __init__(self, show: Callable[[str, str], None] | None, clock: Callable[[], float] = time.time) -> None:
+        self.show, self.clock = show, clock
+        self.received: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def exchange(self, exchange: Any) -> None:
+        answer = _json_object(exchange.body)
+        webhook = answer.get("webhookId")
+        if webhook and answer.get("duplicate") is False:
+            with self._lock:
+                self.received[webhook] = exchange.received_at - exchange.latency_ms / 1000
+        if self.show:
+            detail = "duplicate" if answer.get("duplicate") else answer.get("error") or answer.get("message") or ""
+            self.show("http", f"POST {exchange.provider or '?'} -> {exchange.status} {webhook or ''} "
+                              f"{detail} ({exchange.latency_ms:.1f} ms)".replace("  ", " "))
+
+    def invoked(self, function: LocalFunction, invocation: Any) -> None:
+        if not self.show:
+            return
+        for line in invocation.log_lines:
+            if function.name.startswith("webhook-audit") or _is_problem(line):
+                self.show("audit" if function.name.startswith("webhook-audit") else "error", line)
+
+    def records(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            line = self.summary(record)
+            if line and self.show:
+                self.show("done", line)
+
+    def summary(self, record: dict[str, Any]) -> str | None:
+        """`stripe payment_intent.succeeded PROCESSED 84 ms` when a webhook reaches a final status."""
+        new = record["dynamodb"].get("NewImage") or {}
+        old = record["dynamodb"].get("OldImage") or {}
+        status = new.get("status", {}).get("S")
+        if status not in ("PROCESSED", "IGNORED") or old.get("status", {}).get("S") == status:
+            return None
+        webhook = new.get("webhookId", {}).get("S", "?")
+        with self._lock:
+            started = self.received.pop(webhook, None)
+        latency = f"{(self.clock() - started) * 1000:.0f} ms" if started else "(redelivered)"
+        provider, event_type = new.get("provider", {}).get("S", "?"), new.get("eventType", {}).get("S", "?")
+        return f"{provider} {event_type} {status} {latency}"
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _is_problem(line: str) -> bool:
+    """Errors and tracebacks; the receiver's rejections already show on the gateway's line."""
+    return '"level":"ERROR"' in line or not line.startswith("{")
+
+
+def console(stream: Any = None) -> Callable[[str, str], None]:
+    """show(kind, line) writing to the real terminal, one whole line at a time."""
+    lock = threading.Lock()
+    out = stream or sys.__stdout__
+    marks = {"http": "->", "audit": "  audit", "done": "ok", "error": "!!"}
+
+    def show(kind: str, line: str) -> None:
+        with lock:
+            out.write(f"{marks.get(kind, kind)} {line}\n")
+            out.flush()
+
+    return show

@@ -292,33 +292,12 @@ def warm_up(functions: dict[str, LocalFunction], gateway: Gateway) -> None:
 
 
 def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, say: Say) -> None:
-    """Take over the stack's event source mappings, then start polling as they would."""
-    lambda_client, outputs, region = sandbox.clients.client("lambda"), sandbox.outputs, options.region
-    mappings = take_over_mappings(lambda_client, sandbox.emulator, outputs)
-    queue_mapping = mappings.get(outputs[keys.PROCESSING_QUEUE_ARN], {})
-    for index in range(options.queue_workers):
-        poller = QueuePoller(sandbox.clients.sqs, outputs[keys.PROCESSING_QUEUE_URL],
-                             outputs[keys.PROCESSING_QUEUE_ARN], sandbox.functions["processor"].invoke, region,
-                             batch_size=queue_mapping.get("BatchSize", 10), retry_delay_s=options.retry_delay_s)
-        sandbox.queue_pollers.append(poller)
-        sandbox.run(f"queue-poller-{index}", poller.poll_once, options.idle_s, say)
-    stream_mapping = mappings.get(outputs[keys.TABLE_STREAM_ARN], {})
-    failure_queue = outputs.get(keys.AUDIT_FAILURE_QUEUE_URL)
-    sandbox.stream_poller = StreamPoller(
-        sandbox.clients.client("dynamodbstreams"), outputs[keys.TABLE_STREAM_ARN],
-        sandbox.functions["audit"].invoke, region, batch_size=stream_mapping.get("BatchSize", 100),
-        max_retries=max(0, stream_mapping.get("MaximumRetryAttempts", 3)),
-        on_failure=lambda info: send_failure(sandbox.clients.sqs, failure_queue, info),
-        observe=tracker.records, starting_position=stream_mapping.get("StartingPosition", "TRIM_HORIZON")).open()
-    stream_poller = sandbox.stream_poller
-
-    def poll_stream() -> int:
-        # A full batch means more is waiting: read on at once; otherwise wait for the next poll.
-        found = stream_poller.poll_once()
-        return found if found >= stream_poller.batch_size else 0
-
-    sandbox.run("stream-poller", poll_stream, options.stream_poll_s, say)
-    sandbox.alarms = depth_alarms(sandbox.clients, outputs)
+    """Take over the stack's event source mappings, then poll as they would, and evaluate the alarms."""
+    mappings = take_over_mappings(sandbox.clients.client("lambda"), sandbox.outputs)
+    start_queue_pollers(sandbox, options, mappings.get(sandbox.outputs[keys.PROCESSING_QUEUE_ARN], {}), say)
+    start_stream_poller(sandbox, options, mappings.get(sandbox.outputs[keys.TABLE_STREAM_ARN], {}), tracker,
+                        say)
+    sandbox.alarms = depth_alarms(sandbox.clients, sandbox.outputs)
 
     def evaluate_alarms() -> int:
         for alarm in sandbox.alarms:
@@ -328,13 +307,43 @@ def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, s
     sandbox.run("alarms", evaluate_alarms, options.alarm_every_s, say)
 
 
+def start_queue_pollers(sandbox: Sandbox, options: SandboxOptions, mapping: dict[str, Any], say: Say) -> None:
+    outputs = sandbox.outputs
+    for index in range(options.queue_workers):
+        poller = QueuePoller(sandbox.clients.sqs, outputs[keys.PROCESSING_QUEUE_URL],
+                             outputs[keys.PROCESSING_QUEUE_ARN], sandbox.functions["processor"].invoke,
+                             options.region, batch_size=mapping.get("BatchSize", 10),
+                             retry_delay_s=options.retry_delay_s)
+        sandbox.queue_pollers.append(poller)
+        sandbox.run(f"queue-poller-{index}", poller.poll_once, options.idle_s, say)
+
+
+def start_stream_poller(sandbox: Sandbox, options: SandboxOptions, mapping: dict[str, Any], tracker: Tracker,
+                        say: Say) -> None:
+    failure_queue = sandbox.outputs.get(keys.AUDIT_FAILURE_QUEUE_URL)
+    poller = StreamPoller(
+        sandbox.clients.client("dynamodbstreams"), sandbox.outputs[keys.TABLE_STREAM_ARN],
+        sandbox.functions["audit"].invoke, options.region, batch_size=mapping.get("BatchSize", 100),
+        max_retries=max(0, mapping.get("MaximumRetryAttempts", 3)),
+        on_failure=lambda info: send_failure(sandbox.clients.sqs, failure_queue, info), observe=tracker.records,
+        starting_position=mapping.get("StartingPosition", "TRIM_HORIZON")).open()
+    sandbox.stream_poller = poller
+
+    def poll_stream() -> int:
+        # A full batch means more is waiting: read on at once; otherwise wait for the next poll.
+        found = poller.poll_once()
+        return found if found >= poller.batch_size else 0
+
+    sandbox.run("stream-poller", poll_stream, options.stream_poll_s, say)
+
+
 def send_failure(sqs: Any, queue_url: str | None, description: dict[str, Any]) -> None:
     """The stream mapping's on-failure destination: where exhausted audit batches are recorded."""
     if queue_url:
         sqs.send_message(QueueUrl=queue_url, MessageBody=_json(description))
 
 
-def take_over_mappings(lambda_client: Any, emulator: Any, outputs: dict[str, str]) -> dict[str, dict[str, Any]]:
+def take_over_mappings(lambda_client: Any, outputs: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The stack's event source mappings by source ARN, each disabled: the sandbox polls in their place."""
     mappings: dict[str, dict[str, Any]] = {}
     for role in (keys.PROCESSOR_FUNCTION, keys.AUDIT_FUNCTION):

@@ -6,6 +6,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -79,6 +80,8 @@ def test_a_signed_event_is_stored_processed_normalised_and_audited(sandbox, show
     assert [(a["eventName"], a["oldStatus"] in ("ENQUEUED", "RECEIVED"), a["newStatus"], a["provider"])
             for a in audit] == [("MODIFY", True, final, provider)]
     assert "payload" not in audit[0]["attributes"]
+    created = datetime.strptime(audit[0]["approximateCreationTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs(created.timestamp() - time.time()) < 120
     assert wait_for(lambda: shown.of("done", f"{provider} {sample.event_type} {final} "))
 
 

@@ -38,6 +38,7 @@ from webhookctl.local.harness import (
     atomic_emulated_dynamodb,
     detach_stream_mappings,
     speed_up_emulated_sqs,
+    speed_up_emulated_stream_reads,
     streams_client,
 )
 from webhookctl.local.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
@@ -181,6 +182,7 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
         emulator = start_emulator(port=0)
         speed_up_emulated_sqs()
         atomic_emulated_dynamodb()
+        speed_up_emulated_stream_reads()
     except BaseException:
         gateway.stop()
         raise

@@ -175,3 +175,15 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
     assert finished(sandbox, webhook_id)["status"] == "PROCESSED"
     assert depth(sandbox, keys.DEAD_LETTER_QUEUE_URL) == 0
     wait_for(lambda: runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=cli_app(sandbox)).exit_code == 0)
+
+
+# --- send against a stack: the secret comes from its SigningSecretArn output
+
+
+def test_send_with_a_suffix_signs_with_the_stacks_secret(sandbox):
+    suffix = sandbox.outputs[keys.TABLE_NAME].removeprefix("PaymentWebhooks-")
+    result = CliRunner().invoke(cli, ["send", "-p", "razorpay", "-s", suffix, "--url",
+                                      f"{sandbox.webhook_url}razorpay", "--type", "refund"], obj=cli_app(sandbox))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("razorpay refund.processed ") and result.stdout.rstrip().endswith("[ok]")
+

@@ -89,13 +89,15 @@ def sample_factory(provider: str, kind: str, event_file: Path | None, extra: dic
 def resolve_target(app: AppContext, provider: str, suffix: str | None, url: str | None, use_local: bool,
                    secret: str | None):
     """URL and secret from the flags, the local sandbox's state, or the stack's outputs."""
+    import os
+
+    from webhookctl.local.state import read_state, use_sandbox_environment
     from webhookctl.send import Target
 
+    # `webhookctl --local send ...` means the same as `webhookctl send --local ...`.
+    use_local = use_local or (app.endpoint_url is not None and suffix is None and url is None
+                              and _is_sandbox(app.endpoint_url))
     if use_local:
-        import os
-
-        from webhookctl.local.state import read_state, use_sandbox_environment
-
         state = read_state()
         use_sandbox_environment(state, os.environ)
         app.endpoint_url, app.region, suffix = state.endpoint_url, state.region, suffix or state.suffix
@@ -106,6 +108,15 @@ def resolve_target(app: AppContext, provider: str, suffix: str | None, url: str 
         raise UsageError("say where to send: --suffix S (a deployed stack), --local (the sandbox), "
                          "or --url URL with --secret")
     return stack_target(app, provider, suffix, url, secret)
+
+
+def _is_sandbox(endpoint_url: str) -> bool:
+    from webhookctl.local.state import read_state
+
+    try:
+        return read_state().endpoint_url == endpoint_url
+    except UsageError:  # no sandbox is running
+        return False
 
 
 def stack_target(app: AppContext, provider: str, suffix: str, url: str | None, secret: str | None):

@@ -50,6 +50,9 @@ def test_local_up_without_credentials_serves_webhooks_and_stops_cleanly_on_ctrl_
         assert (sent.returncode, sent.stdout.count("[ok]"), '"duplicate":true' in sent.stdout) == (0, 2, True), \
             sent.stdout + sent.stderr
         assert (dlq.returncode, dlq.stdout.splitlines()[0].split()[:2]) == (0, ["QUEUE", "VISIBLE"]), dlq.stderr
+        root_flag = subprocess.run([*WEBHOOKCTL, "--local", "send", "-p", "paddle", "--type", "dispute"], env=env,
+                                   cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (root_flag.returncode, root_flag.stdout.count("[ok]")) == (0, 1), root_flag.stdout + root_flag.stderr
         status = subprocess.run([*WEBHOOKCTL, "local", "status"], env=env, cwd=tmp_path, capture_output=True,
                                 text=True, timeout=60)
         assert (status.returncode, status.stdout.startswith(f"sandbox pid {process.pid}: ")) == (0, True)

@@ -65,6 +65,16 @@ class Capture:
         _install_lambda_log_handler()
         return capture
 
+    def uninstall(self) -> None:
+        """Back to the streams and logging the process had (a test run goes on after the sandbox)."""
+        with _ROUTING:
+            for name in ("stdout", "stderr"):
+                while isinstance(getattr(sys, name), OutputRouter):
+                    setattr(sys, name, getattr(sys, name).real)
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, _CurrentStdout)]:
+            root.removeHandler(handler)
+
     def ensure_routed(self) -> None:
         """Re-route if someone swapped sys.stdout/err since (a test runner's capture, click's CliRunner)."""
         with _ROUTING:

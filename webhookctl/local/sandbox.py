@@ -133,6 +133,7 @@ class Sandbox:
     functions: dict[str, LocalFunction]
     environment: Environment
     shipper: LogShipper
+    capture: Capture
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     queue_pollers: list[QueuePoller] = field(default_factory=list)
@@ -164,6 +165,7 @@ class Sandbox:
         self.emulator.stop()
         new_container()
         self.environment.restore()
+        self.capture.uninstall()
 
 
 def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str], None] | None = None,
@@ -219,7 +221,7 @@ def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, 
                                [shipper.invoked, tracker.invoked])
     warm_up(functions, gateway)
     sandbox = Sandbox(emulator, in_process, clients, outputs, gateway, document, functions, environment,
-                      shipper)
+                      shipper, capture)
     gateway.invoke, gateway.on_exchange = functions["receiver"].invoke, tracker.exchange
     start_pollers(sandbox, options, tracker, say)
     gateway.start()

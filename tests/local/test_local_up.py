@@ -87,3 +87,17 @@ def test_send_local_without_a_sandbox_says_how_to_start_one(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "no local sandbox found" in result.stderr and "webhookctl local up" in result.stderr
+
+
+def test_local_down_with_a_stale_state_file_removes_it(tmp_path):
+    from webhookctl.local.state import LocalState, write_state
+
+    dead = subprocess.Popen(["true"])  # a pid that has exited and been reaped
+    dead.wait()
+    write_state(LocalState("http://127.0.0.1:1", "http://127.0.0.1:2/webhook/", "local", "us-east-1", dead.pid),
+                tmp_path / "local.json")
+    result = subprocess.run([*WEBHOOKCTL, "local", "down"], env=no_aws_environment(tmp_path, tmp_path),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert f"the sandbox (pid {dead.pid}) was not running" in result.stderr
+    assert not (tmp_path / "local.json").exists()

@@ -216,7 +216,7 @@ def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
              f"  or: export AWS_ENDPOINT_URL={box.endpoint_url} AWS_REGION={box.clients.region} "
              "AWS_ACCESS_KEY_ID=webhookctl-local AWS_SECRET_ACCESS_KEY=webhookctl-local",
              "the emulator keeps nothing across restarts: every `local up` deploys a fresh stack",
-             "Ctrl-C stops everything."]
+             "Ctrl-C (or `webhookctl local down` from another shell) stops everything."]
     return "\n".join(lines)
 
 
@@ -236,3 +236,30 @@ def status() -> None:
                               "`webhookctl local up`") from None
     click.echo(f"sandbox pid {state.pid}: webhooks POST {state.webhook_url}{{provider}}, emulator "
                f"{state.endpoint_url}, stack payment-webhooks-{state.suffix} ({state.region})")
+
+
+@local.command()
+@click.option("--timeout", type=click.FloatRange(0), default=30, show_default=True,
+              help="Seconds to wait for it to stop.")
+def down(timeout: float) -> None:
+    """Stop the running sandbox (as Ctrl-C in its terminal would)."""
+    import os
+    import signal
+
+    from webhookctl.errors import WebhookctlError
+    from webhookctl.local.state import read_state, state_file
+
+    state, path = read_state(), state_file()
+    try:
+        os.kill(state.pid, signal.SIGINT)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        click.echo(f"the sandbox (pid {state.pid}) was not running; removed its stale state file {path}", err=True)
+        return
+    deadline = time.monotonic() + timeout
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if path.exists():
+        raise WebhookctlError(f"the sandbox (pid {state.pid}) did not stop within {timeout:g} s; "
+                              f"stop it with `kill {state.pid}`")
+    click.echo(f"stopped the sandbox (pid {state.pid})", err=True)

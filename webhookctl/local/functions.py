@@ -246,10 +246,16 @@ def handlers_root() -> Path:
 
 def load_handler(spec: str, root: Path) -> Handler:
     """`receiver.handler` -> the function, imported with ROOT on sys.path as Lambda puts the zip root."""
+    from webhookctl.errors import WebhookctlError
+
     module, _, attr = spec.rpartition(".")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    return getattr(importlib.import_module(module), attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except Exception as exc:  # noqa: BLE001 - a handler being edited: say which and why, then stop
+        raise WebhookctlError(f"cannot load the handler {spec} from {root}: {type(exc).__name__}: {exc}; "
+                              "fix it and run `webhookctl local up` again") from exc
 
 
 def new_container() -> None:

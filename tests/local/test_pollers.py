@@ -151,8 +151,11 @@ class FakeStreams:
 def test_stream_batch_is_retried_from_the_first_failed_record():
     function = Recorder(invocation({"batchItemFailures": [{"itemIdentifier": "2"}]}),
                         invocation({"batchItemFailures": []}))
-    poller = StreamPoller(FakeStreams(stream_records(1, 2, 3)), "arn:stream", function, "us-east-1").open()
+    observed = []
+    poller = StreamPoller(FakeStreams(stream_records(1, 2, 3)), "arn:stream", function, "us-east-1",
+                          observe=observed.extend).open()
     assert (poller.poll_once(), poller.poll_once(), poller.poll_once()) == (3, 2, 0)
+    assert [r["dynamodb"]["SequenceNumber"] for r in observed] == ["1", "2", "3"]  # each shown once
     assert [[r["dynamodb"]["SequenceNumber"] for r in e["Records"]] for e in function.events] == [
         ["1", "2", "3"], ["2", "3"]]
     assert function.events[0]["Records"][0]["eventSourceARN"] == "arn:stream"

@@ -257,9 +257,19 @@ def down(timeout: float) -> None:
         click.echo(f"the sandbox (pid {state.pid}) was not running; removed its stale state file {path}", err=True)
         return
     deadline = time.monotonic() + timeout
-    while path.exists() and time.monotonic() < deadline:
+    while _alive(state.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if path.exists():
+    if _alive(state.pid):
         raise WebhookctlError(f"the sandbox (pid {state.pid}) did not stop within {timeout:g} s; "
                               f"stop it with `kill {state.pid}`")
     click.echo(f"stopped the sandbox (pid {state.pid})", err=True)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -166,16 +166,16 @@ class StreamPoller:
         return sum(self._poll_shard(shard) for shard in self.shards)
 
     def _poll_shard(self, shard: ShardReader) -> int:
-        records = shard.pending
-        if not records and shard.iterator:
+        records, fresh = shard.pending, not shard.pending
+        if fresh and shard.iterator:
             answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
             shard.iterator = answer.get("NextShardIterator")
             records = [stream_record(r, self.stream_arn, self.region) for r in answer.get("Records", [])]
-            if records:
-                self.observe(records)
         if not records:
             return 0
         failed_at = first_failure(self.invoke({"Records": records}), records)
+        if fresh:
+            self.observe(records)  # once per record, after the function has seen it
         self._settle(shard, records, failed_at)
         return len(records)
 

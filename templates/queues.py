@@ -44,14 +44,13 @@ def add_queues(t: Template, s: Settings, keys: Keys) -> Queues:
     # must not share the webhook DLQ (a redrive would feed them to the processor as poison).
     audit_failures = t.add_resource(_queue("AuditFailureQueue", s.name("audit-failures"), keys,
                                            MessageRetentionPeriod=14 * DAY))
-    queues = Queues(processing, dead_letter, audit_failures)
-    t.add_resource(tsqs.QueuePolicy(
-        "QueuesTlsOnlyPolicy",
-        Queues=[q.ref() for q in (processing, dead_letter, audit_failures)],
-        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[deny_without_tls(
-            QUEUE_ACTIONS, [GetAtt(q, "Arn") for q in (processing, dead_letter, audit_failures)])]),
-    ))
-    return queues
+    for queue in (processing, dead_letter, audit_failures):
+        t.add_resource(tsqs.QueuePolicy(
+            f"{queue.title}Policy", Queues=[queue.ref()],
+            PolicyDocument=PolicyDocument(Version="2012-10-17",
+                                          Statement=[deny_without_tls(QUEUE_ACTIONS, [GetAtt(queue, "Arn")])]),
+        ))
+    return Queues(processing, dead_letter, audit_failures)
 
 
 def _queue(logical_id: str, name: str, keys: Keys, **props: object) -> tsqs.Queue:

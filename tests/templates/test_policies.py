@@ -62,7 +62,7 @@ def test_services_use_the_key_only_through_themselves(resources):
 
 def test_no_wildcard_actions_anywhere(resources):
     policies = all_policies(resources)
-    assert len(policies) == 6  # three roles, the key, the queues, the topic
+    assert len(policies) == 8  # three roles, the key, three queues, the topic
     for logical_id, _, document in policies:
         for statement in document["Statement"]:
             for action in as_list(statement["Action"]):

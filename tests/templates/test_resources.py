@@ -96,12 +96,17 @@ def test_queues_retention_encryption_redrive_and_visibility(resources):
 
 
 def test_every_queue_and_the_topic_deny_plain_http(resources):
-    policy = props(resources, "QueuesTlsOnlyPolicy")
-    assert sorted(q["Ref"] for q in policy["Queues"]) == ["AuditFailureQueue", "DeadLetterQueue",
-                                                          "ProcessingQueue"]
-    for document in (policy["PolicyDocument"], props(resources, "AlertTopicPolicy")["PolicyDocument"]):
+    documents = [props(resources, "AlertTopicPolicy")["PolicyDocument"]]
+    for queue in of_type(resources, "AWS::SQS::Queue"):
+        policy = props(resources, f"{queue}Policy")
+        assert policy["Queues"] == [{"Ref": queue}]
+        assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [{"Fn::GetAtt": [queue, "Arn"]}]
+        documents.append(policy["PolicyDocument"])
+    assert len(documents) == 4
+    for document in documents:
         deny = [s for s in document["Statement"] if s["Effect"] == "Deny"]
         assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert "sqs:SendMessage" in deny[0]["Action"] or "sns:Publish" in deny[0]["Action"]
 
 
 def test_processor_event_source_cannot_burn_receive_counts(resources):

@@ -159,6 +159,17 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
     # GIVEN a poison event that the processor fails on every receive
     wait_for(lambda: depth(sandbox, keys.DEAD_LETTER_QUEUE_URL) == 1)
     assert (item(sandbox, webhook_id)["status"], depth(sandbox, keys.PROCESSING_QUEUE_URL)) == ("ENQUEUED", 0)
+    # it failed exactly maxReceiveCount (3) times, as the processor's log group tells
+    group = sandbox.outputs[keys.PROCESSOR_LOG_GROUP]
+
+    def failure_lines() -> list[str]:
+        events = sandbox.clients.logs.filter_log_events(logGroupName=group, filterPattern="record failed")
+        return [e["message"] for e in events["events"]]
+
+    wait_for(lambda: len(failure_lines()) >= 3)  # shipped within a second
+    failures = failure_lines()
+    assert [json.loads(f)["error"] for f in failures] == [
+        "malformed checkout event: currency is not a 3-letter ISO 4217 code"] * 3
     # THEN the DLQ alarm fires, and `alarms status` says so with exit 1
     wait_for(lambda: runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=cli_app(sandbox)).exit_code == 1)
     status = runner.invoke(cli, ["alarms", "status", "-s", suffix], obj=app)

@@ -60,11 +60,6 @@ def sample_event(provider: str, kind: str, *, now: int, token: Token = secrets.t
     return BUILDERS[provider](kind, now, token, money)
 
 
-def with_new_id(sample: Sample, *, now: int, token: Token = secrets.token_hex) -> Sample:
-    """The same kind of event again, with new ids (for --count: N distinct events)."""
-    return sample_event(sample.provider, sample.kind, now=now, token=token)
-
-
 # --- Stripe: an Event wrapping the affected object (https://docs.stripe.com/api/events/object).
 STRIPE_TYPES = {"payment_succeeded": "payment_intent.succeeded",
                 "payment_failed": "payment_intent.payment_failed", "refund": "charge.refunded",

@@ -11,6 +11,8 @@ from webhookctl.preflight import APIGATEWAY_ROLE_FIX, apigateway_logging_problem
 def test_missing_apigateway_logging_role_is_reported_with_the_fix():
     with mock_aws():
         apigateway = boto3.client("apigateway", region_name="eu-west-1")
+        # (cleared explicitly: once the emulator's patches are in, moto's accounts come with the role)
+        apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}])
         assert apigateway_logging_problem(apigateway) == APIGATEWAY_ROLE_FIX
         assert "aws apigateway update-account" in APIGATEWAY_ROLE_FIX
 

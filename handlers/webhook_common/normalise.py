@@ -264,7 +264,26 @@ def paddle(payload: Any, event_type: str) -> Canonical | None:
     return None
 
 
-# --- Standard Webhooks and GitHub: no fixed schema, so map by words in the type --------------------------
+# --- GitHub: Marketplace purchases and Sponsors are its only payments, always in USD cents ---------------
+
+
+def github(payload: Any, event_type: str) -> Canonical | None:
+    """`marketplace_purchase.purchased` and `sponsorship.created` are payments; everything else is ignored."""
+    if event_type == "marketplace_purchase.purchased":
+        purchase = _get(payload, "marketplace_purchase")
+        plan = _get(purchase, "plan")
+        units = _get(purchase, "unit_count") if _get(plan, "price_model") == "PER_UNIT" else 1
+        amount = _amount(_get(plan, "monthly_price_in_cents")) * _amount(units or 1)
+        return _money(PAYMENT_SUCCEEDED, amount, "USD", str(_get(purchase, "account", "id")),
+                      _get(payload, "effective_date"))
+    if event_type == "sponsorship.created":
+        sponsorship = _get(payload, "sponsorship")
+        return _money(PAYMENT_SUCCEEDED, _get(sponsorship, "tier", "monthly_price_in_cents"), "USD",
+                      _get(sponsorship, "node_id"), _get(sponsorship, "created_at"))
+    return None
+
+
+# --- Standard Webhooks: no fixed schema, so map by words in the type --------------------------
 
 _GENERIC_WORDS = (
     (REFUND, ("refund",)),

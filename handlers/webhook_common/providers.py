@@ -405,7 +405,7 @@ PROVIDERS: dict[str, Provider] = {
             canon.razorpay,
         ),
         Provider("paddle", verify_paddle, _payload("event_id"), _payload("event_type"), sign_paddle, canon.paddle),
-        Provider("github", verify_github, _header("x-github-delivery"), _github_event_type, sign_github, canon.generic),
+        Provider("github", verify_github, _header("x-github-delivery"), _github_event_type, sign_github, canon.github),
     )
 }
 

@@ -81,7 +81,8 @@ def expected_fields(canonical: Canonical | None) -> dict:
 def sample_delivery(sample) -> dict:
     options = {
         "standard": {"msgId": (sample.headers or {}).get("webhook-id")},
-        "github": {"event": sample.event_type, "delivery": (sample.headers or {}).get("x-github-delivery")},
+        "github": {"event": (sample.headers or {}).get("x-github-event"),
+                   "delivery": (sample.headers or {}).get("x-github-delivery")},
         "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")},
     }.get(sample.provider)
     return signed_event(sample.provider, sample.payload, options=options)

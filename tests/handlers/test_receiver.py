@@ -27,7 +27,8 @@ def sample_event(provider: str, **kwargs) -> dict:
     sample = SAMPLE_BY_PROVIDER[provider]
     options = {
         "standard": {"msgId": (sample.headers or {}).get("webhook-id")},
-        "github": {"event": "ping", "delivery": (sample.headers or {}).get("x-github-delivery")},
+        "github": {"event": (sample.headers or {}).get("x-github-event"),
+                   "delivery": (sample.headers or {}).get("x-github-delivery")},
         "razorpay": {"eventId": (sample.headers or {}).get("x-razorpay-event-id")},
     }.get(provider)
     return signed_event(provider, sample.payload, options=options, **kwargs)

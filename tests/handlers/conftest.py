@@ -118,6 +118,15 @@ def create_resources() -> Aws:
     return Aws(dynamodb, sqs, secretsmanager, queue_url, dlq_url, arn)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def faithful_moto() -> None:
+    """moto as the emulator serves it: among other fixes, each DynamoDB request is atomic, which the
+    concurrency tests need as much as AWS's conditional writes do."""
+    from webhookctl.local.emulator import install_patches
+
+    install_patches()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     """moto in-process with the stack's table, queues and secret; the functions' environment set."""

@@ -83,7 +83,23 @@ def install_patches() -> None:
         _patch_termination_protection()
         _patch_s3_tls_condition()
         _patch_apigateway_account()
+        _patch_atomic_dynamodb()
         _patched = True
+
+
+def _patch_atomic_dynamodb() -> None:
+    """DynamoDB applies each request atomically, and the handlers' exactly-once design rests on that
+    (conditional writes). moto mutates items step by step with no lock, so with concurrent callers a
+    reader can see half an update, or two conditional writers can both win: one lock per request."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original, lock = DynamoHandler.call_action, threading.RLock()
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
 
 
 def _patch_apigateway_account() -> None:

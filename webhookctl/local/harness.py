@@ -6,7 +6,6 @@ threads, or lets the sandbox poll where moto would otherwise deliver by itself.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 
@@ -53,27 +52,6 @@ def detach_stream_mappings(table_name: str) -> None:
 
 
 _sqs_patched = False
-_dynamodb_patched = False
-
-
-def atomic_emulated_dynamodb() -> None:
-    """DynamoDB applies each request atomically, and the receiver's and processor's exactly-once design
-    rests on that (conditional writes). moto mutates items step by step with no lock, so with the handlers
-    running in concurrent threads a reader can see half an update, or two conditional writers can both
-    win. One lock around each DynamoDB request restores per-request atomicity. (Candidate for emulator.py.)"""
-    global _dynamodb_patched
-    if _dynamodb_patched:
-        return
-    from moto.dynamodb.responses import DynamoHandler
-
-    original, lock = DynamoHandler.call_action, threading.RLock()
-
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original(self)
-
-    DynamoHandler.call_action = call_action
-    _dynamodb_patched = True
 
 
 def speed_up_emulated_sqs() -> None:

@@ -35,7 +35,6 @@ from webhookctl.local.functions import (
 from webhookctl.local.gateway import Gateway
 from webhookctl.local.harness import (
     InProcessAws,
-    atomic_emulated_dynamodb,
     detach_stream_mappings,
     speed_up_emulated_sqs,
     speed_up_emulated_stream_reads,
@@ -183,7 +182,6 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
     try:
         emulator = start_emulator(port=0)
         speed_up_emulated_sqs()
-        atomic_emulated_dynamodb()
         speed_up_emulated_stream_reads()
     except BaseException:
         gateway.stop()

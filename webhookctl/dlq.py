@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -10,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webhookctl.errors import WebhookctlError
+from webhookctl.jsondoc import json_object
 
 # What a receive asks for: the contract's attributes plus the system fields peek and redrive show.
 MESSAGE_ATTRIBUTE_NAMES = ["All"]
@@ -31,7 +31,7 @@ class MessageTags:
 def message_tags(message: Mapping[str, Any]) -> MessageTags:
     """Provider/event type from MessageAttributes (the contract), else from the JSON body if it has them."""
     attributes = message.get("MessageAttributes") or {}
-    body = _json_body(message.get("Body", ""))
+    body = json_object(message.get("Body", "")) or {}
 
     def pick(attribute: str, body_key: str) -> str | None:
         value = (attributes.get(attribute) or {}).get("StringValue")
@@ -42,14 +42,6 @@ def message_tags(message: Mapping[str, Any]) -> MessageTags:
     webhook_id = body.get("webhookId")
     return MessageTags(webhook_id=webhook_id if isinstance(webhook_id, str) else None,
                        provider=pick("provider", "provider"), event_type=pick("eventType", "eventType"))
-
-
-def _json_body(body: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 # ---- stats -------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhookctl.errors import UsageError, WebhookctlError
+from webhookctl.jsondoc import json_object
 
 
 class SecretDocumentError(WebhookctlError):
@@ -111,13 +112,15 @@ def load_document(secretsmanager: Any, secret_arn: str) -> dict[str, Any]:
                 secretsmanager, secret_arn):
             raise
         text = "{}"
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise SecretDocumentError(f"{secret_arn} does not hold a JSON object of provider -> secrets; "
-                                  "refusing to overwrite it: inspect it in the Secrets Manager console")
+    return parse_document(text, secret_arn)
+
+
+def parse_document(text: str, where: str) -> dict[str, Any]:
+    """The provider -> secrets object, or an error that refuses to work on anything else."""
+    document = json_object(text)
+    if document is None:
+        raise SecretDocumentError(f"{where} does not hold a JSON object of provider -> secrets; refusing to "
+                                  "use or overwrite it: inspect it in the Secrets Manager console")
     return document
 
 

@@ -6,7 +6,6 @@ verifies. No click here; the clock, the HTTP call and the thread pool size are p
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from webhookctl.errors import UsageError, WebhookctlError
+from webhookctl.jsondoc import json_object
 from webhookctl.samples import Sample
 
 Clock = Callable[[], float]
@@ -52,11 +52,7 @@ class Reply:
     latency_ms: float
 
     def json(self) -> dict[str, Any]:
-        try:
-            value = json.loads(self.body)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
+        return json_object(self.body) or {}
 
 
 @dataclass(frozen=True)
@@ -185,16 +181,9 @@ def percentile(values: list[float], p: float) -> float:
 
 def secret_entry(secret_string: str, provider: str, where: str) -> tuple[str, dict[str, Any]]:
     """The newest signing secret for PROVIDER and its options, from the secrets document."""
-    from webhookctl.secrets import SecretDocumentError, provider_entry
+    from webhookctl.secrets import parse_document, provider_entry
 
-    try:
-        document = json.loads(secret_string)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise SecretDocumentError(f"{where} is not a JSON object of provider -> secrets; "
-                                  "fix it with `webhookctl secrets set`")
-    secrets, options = provider_entry(document, provider)
+    secrets, options = provider_entry(parse_document(secret_string, where), provider)
     if not secrets:
         raise UsageError(f"no signing secret for {provider} in {where}: add one with "
                          f"`webhookctl secrets set --provider {provider}`, or pass --secret")

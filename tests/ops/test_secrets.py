@@ -149,7 +149,7 @@ def test_a_secret_that_is_not_a_json_object_is_never_overwritten(pipeline):
                                              SecretString="plain-text-secret")
     result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", "stripe", input=NEW)
     assert result.exit_code == 1
-    assert "does not hold a JSON object of provider -> secrets; refusing to overwrite it" in result.stderr
+    assert "does not hold a JSON object of provider -> secrets; refusing to use or overwrite it" in result.stderr
     assert "plain-text-secret" not in result.output
 
 

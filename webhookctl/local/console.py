@@ -4,13 +4,13 @@ the webhook reaches a final status. Whole lines only, to the real terminal (hand
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from webhookctl.jsondoc import json_object
 from webhookctl.local.functions import LocalFunction
 
 
@@ -23,7 +23,7 @@ class Tracker:
         self._lock = threading.Lock()
 
     def exchange(self, exchange: Any) -> None:
-        answer = _json_object(exchange.body)
+        answer = json_object(exchange.body) or {}
         webhook = answer.get("webhookId")
         if webhook and answer.get("duplicate") is False:
             with self._lock:
@@ -59,14 +59,6 @@ class Tracker:
         latency = f"{(self.clock() - started) * 1000:.0f} ms" if started else "(redelivered)"
         provider, event_type = new.get("provider", {}).get("S", "?"), new.get("eventType", {}).get("S", "?")
         return f"{provider} {event_type} {status} {latency}"
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _is_problem(line: str) -> bool:

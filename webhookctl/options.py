@@ -27,7 +27,9 @@ def _store(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
 
 
 def suffix_option(required: bool = True, default: str | None = None) -> Callable:
-    return click.option("--suffix", "-s", required=required and default is None, default=default,
+    # click treats an explicit default=None as a default, which would switch `required` off.
+    defaults = {"default": default} if default is not None else {}
+    return click.option("--suffix", "-s", required=required and default is None, **defaults,
                         callback=_check_suffix, envvar="WEBHOOKCTL_SUFFIX", show_envvar=True,
                         help="Environment suffix; the stack is payment-webhooks-SUFFIX.")
 

@@ -13,6 +13,8 @@ TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Parameters", "Res
 
 def load_settings(suffix: str, overrides: Mapping[str, str]) -> Settings:
     """Validated settings, or a usage error that states each broken rule."""
+    if "suffix" in overrides:
+        raise UsageError("the suffix is not a --set setting: pass --suffix (it names the stack too)")
     try:
         return Settings.from_overrides(overrides, suffix=suffix)
     except SettingsError as exc:

@@ -35,5 +35,8 @@ def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str
     if output is None:
         click.echo(body, nl=False)
         return
-    output.write_text(body)
+    try:
+        output.write_text(body)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {output}: {exc.strerror}", param_hint="--output") from exc
     click.echo(f"wrote {output} ({len(body.encode())} bytes, {output_format})", err=True)

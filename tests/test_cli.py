@@ -1,0 +1,41 @@
+"""The CLI's edge, across commands: required options, usage errors, exit codes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from webhookctl.cli import COMMANDS, cli
+
+NEEDS_SUFFIX = [["deploy"], ["diff"], ["status"], ["destroy"], ["dlq", "stats"], ["dlq", "peek"],
+                ["dlq", "redrive"], ["dlq", "purge"], ["alarms", "status"], ["secrets", "list"],
+                ["secrets", "set", "--provider", "stripe"], ["secrets", "remove", "--provider", "stripe"],
+                ["logs", "--function", "receiver"]]
+
+
+@pytest.mark.parametrize("args", NEEDS_SUFFIX, ids=" ".join)
+def test_stack_commands_require_a_suffix(args, monkeypatch):
+    monkeypatch.delenv("WEBHOOKCTL_SUFFIX", raising=False)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "Missing option '--suffix'" in result.stderr
+
+
+def test_every_registered_command_loads_and_has_help():
+    for name in COMMANDS:
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert result.stdout.startswith(f"Usage: cli {name}") or result.stdout.startswith("Usage:")
+
+
+@pytest.mark.parametrize("command", [["render"], ["deploy", "--yes"], ["diff"]])
+def test_suffix_cannot_be_changed_through_set(command):
+    result = CliRunner().invoke(cli, [*command, "--suffix", "prod", "--set", "suffix=dev"])
+    assert result.exit_code == 2
+    assert "the suffix is not a --set setting: pass --suffix" in result.stderr
+
+
+def test_render_to_a_missing_directory_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "-o", str(tmp_path / "missing" / "t.yaml")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "No such file or directory" in result.stderr

@@ -335,11 +335,32 @@ class Deployer:
 
     def _purge(self, stack: dict[str, Any]) -> None:
         bucket = _parameter(stack, "ArtifactBucket")
-        for parameter in ("HandlersKey", "LayerKey"):
+        if not bucket:
+            return
+        in_use = self._artifacts_in_use(bucket)
+        for parameter in ARTIFACT_PARAMETERS:
             key = _parameter(stack, parameter)
-            if bucket and key:
-                removed = buckets.delete_all_versions(self.clients.s3, bucket, key)
-                self.ui.say(f"deleted s3://{bucket}/{key} ({removed} version(s))")
+            if not key:
+                continue
+            if key in in_use:
+                # Keys are content hashes: another stack deployed from the same sources shares them.
+                self.ui.say(f"kept s3://{bucket}/{key}: stack {in_use[key]} still uses it")
+                continue
+            removed = buckets.delete_all_versions(self.clients.s3, bucket, key)
+            self.ui.say(f"deleted s3://{bucket}/{key} ({removed} version(s))")
+
+    def _artifacts_in_use(self, bucket: str) -> dict[str, str]:
+        """key -> name of a live stack whose parameters point at it in this bucket."""
+        in_use: dict[str, str] = {}
+        for page in self.cfn.get_paginator("describe_stacks").paginate():
+            for other in page["Stacks"]:
+                if _parameter(other, "ArtifactBucket") == bucket:
+                    in_use.update({key: other["StackName"] for p in ARTIFACT_PARAMETERS
+                                   if (key := _parameter(other, p))})
+        return in_use
+
+
+ARTIFACT_PARAMETERS = ("HandlersKey", "LayerKey")
 
 
 def _outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:

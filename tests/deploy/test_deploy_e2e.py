@@ -237,6 +237,28 @@ def test_destroy_deletes_the_stack_and_optionally_its_artifacts(
     assert (again.exit_code, again.stderr) == (0, f"stack {STACK} does not exist: nothing to destroy\n")
 
 
+def test_purging_keeps_artifacts_another_stack_still_uses(
+        app: Any, deployed: Result, run: Callable[..., Result]) -> None:
+    # GIVEN a second stack deployed from the same sources (so the same content-addressed keys)
+    other = run(app, "deploy", "--suffix", "e2e-two", "--yes")
+    assert other.exit_code == 0, other.output
+    keys = sorted(v["Key"] for v in app.clients.s3.list_object_versions(Bucket=BUCKET)["Versions"])
+    # WHEN the first is destroyed with --purge-artifacts
+    result = run(app, "destroy", "--suffix", SUFFIX, "--yes", "--purge-artifacts")
+    # THEN nothing the second stack runs from is deleted, and the user is told why
+    assert result.exit_code == 0, result.output
+    assert sorted(v["Key"] for v in app.clients.s3.list_object_versions(Bucket=BUCKET)["Versions"]) == keys
+    assert [line for line in result.stderr.splitlines() if line.startswith("kept ")] == [
+        f"kept s3://{BUCKET}/{key}: stack payment-webhooks-e2e-two still uses it"
+        for key in (stack_parameter(app, "payment-webhooks-e2e-two", "HandlersKey"),
+                    stack_parameter(app, "payment-webhooks-e2e-two", "LayerKey"))]
+
+
+def stack_parameter(app: Any, stack: str, key: str) -> str:
+    parameters = app.clients.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["Parameters"]
+    return next(p["ParameterValue"] for p in parameters if p["ParameterKey"] == key)
+
+
 def test_aws_endpoint_url_points_every_client_at_the_emulator(
         app: Any, deployed: Result, clean_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", clean_emulator.url)

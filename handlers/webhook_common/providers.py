@@ -228,7 +228,7 @@ def adyen_signing_string(item: dict) -> str:
 def _adyen_items(body: bytes) -> list[dict]:
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # unverified input: a deeply nested body must not become a 500
         raise MissingSignature("Adyen notifications are JSON; no hmacSignature found") from None
     entries = _field(document, "notificationItems")
     items = [_field(e, "NotificationRequestItem") for e in entries] if isinstance(entries, list) else []

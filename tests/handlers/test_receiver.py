@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from webhook_common import runtime
 from webhook_common.secrets import SecretsCache
 
-from .conftest import SECRETS, TABLE, signed_event, status_changes
+from .conftest import SECRETS, TABLE, api_event, signed_event, status_changes
 from .samples import SAMPLES, STRIPE_SUCCEEDED
 
 SAMPLE_BY_PROVIDER = {}
@@ -144,6 +144,17 @@ def test_refused_request_writes_nothing(aws, case, change, expected):
     status, body = answer(receiver.handler(change(sample_event("stripe")), None))
     assert (status, set(body)) == (expected, {"error"})
     assert "evt_" not in json.dumps(body)  # never an echo of the payload
+    assert_nothing_written(aws)
+
+
+@pytest.mark.parametrize("provider", sorted(SAMPLE_BY_PROVIDER))
+def test_an_unsigned_deeply_nested_body_is_refused_never_a_500(aws, provider):
+    # GIVEN a body built to exhaust a JSON parser's recursion, with no signature at all
+    body = b"[" * 100_000 + b"]" * 100_000
+    # WHEN anyone posts it
+    status, _ = answer(receiver.handler(api_event(provider, body, {}), None))
+    # THEN it is refused as unsigned (a 500 would page on-call and invite retries)
+    assert status == 401
     assert_nothing_written(aws)
 
 

@@ -22,9 +22,14 @@ def tls_only_policy(bucket: str) -> dict[str, Any]:
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
 
 
-def ensure_managed_bucket(s3: Any, bucket: str, region: str) -> bool:
+def owned_by(owner: str | None) -> dict[str, str]:
+    """Request arguments making S3 refuse a bucket that another account owns (its name is guessable)."""
+    return {"ExpectedBucketOwner": owner} if owner else {}
+
+
+def ensure_managed_bucket(s3: Any, bucket: str, region: str, owner: str) -> bool:
     """Create and harden the managed bucket if it is missing; True when it was created now."""
-    if _bucket_exists(s3, bucket):
+    if _bucket_exists(s3, bucket, owner):
         return False
     # us-east-1 is the one region that rejects an explicit LocationConstraint.
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -51,11 +56,11 @@ def require_bucket(s3: Any, bucket: str) -> None:
                          "the managed webhookctl-artifacts-ACCOUNT-REGION bucket")
 
 
-def _bucket_exists(s3: Any, bucket: str) -> bool:
+def _bucket_exists(s3: Any, bucket: str, owner: str | None = None) -> bool:
     from botocore.exceptions import ClientError
 
     try:
-        s3.head_bucket(Bucket=bucket)
+        s3.head_bucket(Bucket=bucket, **owned_by(owner))
         return True
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -67,11 +72,11 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
         raise
 
 
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
+def object_exists(s3: Any, bucket: str, key: str, owner: str | None = None) -> bool:
     from botocore.exceptions import ClientError
 
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        s3.head_object(Bucket=bucket, Key=key, **owned_by(owner))
         return True
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
@@ -80,20 +85,21 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
 
 
 def upload_if_missing(s3: Any, bucket: str, key: str, path: Path, sha256: str,
-                      content_type: str = "application/zip") -> bool:
+                      content_type: str = "application/zip", owner: str | None = None) -> bool:
     """Upload unless the content-addressed key is already there; True when bytes were sent."""
-    if object_exists(s3, bucket, key):
+    if object_exists(s3, bucket, key, owner):
         return False
     with path.open("rb") as body:
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                      Metadata={"sha256": sha256})
+                      Metadata={"sha256": sha256}, **owned_by(owner))
     return True
 
 
-def put_if_missing(s3: Any, bucket: str, key: str, data: bytes, content_type: str) -> bool:
-    if object_exists(s3, bucket, key):
+def put_if_missing(s3: Any, bucket: str, key: str, data: bytes, content_type: str,
+                   owner: str | None = None) -> bool:
+    if object_exists(s3, bucket, key, owner):
         return False
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **owned_by(owner))
     return True
 
 

@@ -85,6 +85,7 @@ class Deployer:
     ui: Ui
     timing: Timing = field(default_factory=Timing)
     packaging: PackageConfig = field(default_factory=PackageConfig)
+    _owners: dict[str, str] = field(default_factory=dict, repr=False)  # managed bucket -> this account
 
     @property
     def cfn(self) -> Any:
@@ -104,7 +105,7 @@ class Deployer:
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
             artifacts = self._package(Path(build))
             uploads = [a.key for a in artifacts if buckets.upload_if_missing(
-                self.clients.s3, bucket, a.key, a.path, a.sha256)]
+                self.clients.s3, bucket, a.key, a.path, a.sha256, owner=self._owners.get(bucket))]
         for key in uploads:
             self.ui.say(f"uploaded s3://{bucket}/{key}")
         change_set = self._plan(options, body, stack, bucket, artifacts)
@@ -177,7 +178,9 @@ class Deployer:
             return given
         account = self.clients.sts.get_caller_identity()["Account"]
         name = buckets.managed_bucket_name(account, self.region)
-        if create and buckets.ensure_managed_bucket(self.clients.s3, name, self.region):
+        # The managed name is guessable: every request insists this account owns it (bucket squatting).
+        self._owners[name] = account
+        if create and buckets.ensure_managed_bucket(self.clients.s3, name, self.region, account):
             self.ui.say(f"created artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
         return name
 
@@ -207,7 +210,8 @@ class Deployer:
         if len(data) <= TEMPLATE_BODY_LIMIT:
             return TemplateSource(body=body)
         key = f"templates/{hashlib.sha256(data).hexdigest()}.json"
-        if buckets.put_if_missing(self.clients.s3, bucket, key, data, "application/json"):
+        if buckets.put_if_missing(self.clients.s3, bucket, key, data, "application/json",
+                                  owner=self._owners.get(bucket)):
             self.ui.say(f"uploaded s3://{bucket}/{key} (template over {TEMPLATE_BODY_LIMIT} bytes)")
         return TemplateSource(url=f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}")
 

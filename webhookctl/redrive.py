@@ -229,6 +229,10 @@ class ClientMover:
                                   "left on the DLQ")
         self._release_quietly(failed_sends)
         sent = [(i, by_id[i]) for i in (s["Id"] for s in response.get("Successful", []))]
+        with self._lock:
+            # A copy that fails again reaches the DLQ under the MessageId it got here: marking it seen
+            # makes the run end instead of cycling the same poison events while the bug is unfixed.
+            self._seen.update(s["MessageId"] for s in response.get("Successful", []) if "MessageId" in s)
         if sent:
             self._delete_sent(sent)
 

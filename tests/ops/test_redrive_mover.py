@@ -251,3 +251,21 @@ def test_ctrl_c_stops_the_workers_after_their_current_batch(monkeypatch):
     assert result.summary().endswith(", interrupted")
     assert not sqs.in_flight
     assert len(sqs.visible["target"]) == result.moved and len(sqs.visible["dlq"]) == 2000 - result.moved
+
+
+def test_copies_that_fail_again_and_return_to_the_dlq_are_not_moved_twice(pipeline):
+    # GIVEN messages on the DLQ, and a "processing queue" that dead-letters everything at once
+    # (the DLQ itself as the target: every copy lands back where it came from, as a new message)
+    fill(pipeline.sqs, pipeline.dlq_url, originals())
+
+    def send(real, kwargs, n):  # a cycling run would need more than the 3 batches 25 messages take
+        if n > 6:
+            raise RuntimeError("the mover is moving its own copies again")
+        return real(**kwargs)
+
+    # WHEN redriving
+    result = ClientMover(Faulty(pipeline.sqs, send_message_batch=send), pipeline.dlq_url, pipeline.dlq_url,
+                         RedriveFilter(), MoverOptions(wait_seconds=0, visibility_timeout=1)).run()
+    # THEN each original moves once, the run ends, and the returned copies are left for the next run
+    assert (result.moved, result.failed, result.exit_code) == (COUNT, 0, 0)
+    assert contents(drain(pipeline.sqs, pipeline.dlq_url)) == contents(as_received(originals()))

@@ -32,10 +32,16 @@ def check_provider(provider: str, valid: list[str]) -> None:
         raise UsageError(f"unknown provider {provider!r}: use one of {', '.join(valid)}")
 
 
-def clean_secret(raw: str) -> str:
+def clean_secret(raw: str, provider: str) -> str:
+    """The secret without surrounding space, refused when the receiver could never verify with it."""
+    from webhookctl.handlers.webhook_common.providers import PROVIDERS
+
     value = raw.strip()
     if not value:
         raise UsageError("the secret is empty: pipe it on stdin or pass --from-file FILE")
+    problem = PROVIDERS[provider].secret_problem(value)
+    if problem:
+        raise UsageError(f"not a {provider} signing secret: {problem}")
     return value
 
 

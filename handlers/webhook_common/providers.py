@@ -73,6 +73,8 @@ class Provider:
     normalise: Callable[[Any, str], canon.Canonical | None]
     # Providers that sign inside the body (Adyen) rewrite it before sending; the rest leave it as is.
     embed: Callable[[bytes, str], bytes] = _unchanged
+    # Why a secret cannot be one of this provider's keys (checked when it is stored), or None.
+    secret_problem: Callable[[str], str | None] = lambda secret: None
 
 
 def _field(payload: Any, *path: str) -> Any:
@@ -134,6 +136,14 @@ def _standard_key(secret: str) -> bytes:
         return base64.b64decode(secret.removeprefix("whsec_") + "==")
     except (binascii.Error, ValueError):
         return b""
+
+
+def _standard_secret_problem(secret: str) -> str | None:
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    return None if key else "a Standard Webhooks secret is whsec_ followed by base64 (e.g. whsec_MfKQ9r8G...)"
 
 
 def _standard_signatures(value: str) -> list[str]:
@@ -235,6 +245,10 @@ def _adyen_items(body: bytes) -> list[dict]:
     if not items or not all(isinstance(i, dict) for i in items):
         raise MissingSignature("no NotificationRequestItem to verify")
     return items
+
+
+def _adyen_secret_problem(secret: str) -> str | None:
+    return None if unhex_keys([secret]) else "an Adyen HMAC key is hexadecimal (Customer Area > Webhooks)"
 
 
 def verify_adyen(headers: Headers, body: bytes, secrets: Secrets, options: Options, now: int) -> None:
@@ -392,9 +406,11 @@ PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in (
         Provider("stripe", verify_stripe, _payload("id"), _payload("type"), sign_stripe, canon.stripe),
-        Provider("standard", verify_standard, _header("webhook-id"), _payload("type"), sign_standard, canon.generic),
+        Provider("standard", verify_standard, _header("webhook-id"), _payload("type"), sign_standard, canon.generic,
+                 secret_problem=_standard_secret_problem),
         Provider("square", verify_square, _payload("event_id"), _payload("type"), sign_square, canon.square),
-        Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen, embed_adyen),
+        Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen, embed_adyen,
+                 _adyen_secret_problem),
         Provider("checkout", verify_checkout, _payload("id"), _payload("type"), sign_checkout, canon.checkout),
         Provider(
             "razorpay",

@@ -317,3 +317,14 @@ def test_event_id_and_type_extractors(provider):
     headers = sample.headers or {}
     assert PROVIDERS[provider].event_id(sample.payload, headers)
     assert PROVIDERS[provider].event_type(sample.payload, headers) == sample.event_type
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_real_secrets_pass_the_stored_secret_check(provider):
+    assert PROVIDERS[provider].secret_problem(SECRETS[provider]) is None
+
+
+@pytest.mark.parametrize(("provider", "secret"), [("adyen", "xyz"), ("adyen", "abc"), ("standard", "whsec_"),
+                                                  ("standard", "whsec_***")])
+def test_secrets_no_verifier_could_use_are_named(provider, secret):
+    assert PROVIDERS[provider].secret_problem(secret)

@@ -128,6 +128,20 @@ def test_empty_secret_is_refused_and_nothing_is_written(pipeline):
 
 
 @slow
+@pytest.mark.parametrize(("provider", "secret", "rule"), [
+    ("adyen", "not-hex-at-all", "an Adyen HMAC key is hexadecimal"),
+    ("standard", "whsec_not base64!!", "a Standard Webhooks secret is whsec_ followed by base64"),
+])
+@slow
+def test_a_secret_the_receiver_could_never_use_is_refused(pipeline, provider, secret, rule):
+    result = pipeline.invoke("secrets", "set", "--suffix", SUFFIX, "--provider", provider, input=secret)
+    assert result.exit_code == 2
+    assert f"not a {provider} signing secret: {rule}" in result.stderr
+    assert secret not in result.output
+    assert stored(pipeline) == {}
+
+
+@slow
 def test_remove_keep_newest_then_provider(pipeline):
     pipeline.secretsmanager.put_secret_value(SecretId=pipeline.outputs["SigningSecretArn"],
                                              SecretString=json.dumps({"stripe": [NEW, OLD], "github": ["g"]}))

@@ -290,7 +290,7 @@ def set_secret(app: AppContext, suffix: str, provider: str, from_file: Any, repl
 
     docs.check_provider(provider, docs.known_providers())
     options = parse_pairs(provider_options, "--option")
-    value = docs.clean_secret(_read_secret(from_file))
+    value = docs.clean_secret(_read_secret(from_file), provider)
     arn = load_stack(app, suffix).require(keys.SIGNING_SECRET_ARN)
     sm = app.clients.secretsmanager
     document = docs.with_secret(docs.load_document(sm, arn), provider, value, replace=replace,

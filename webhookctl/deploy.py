@@ -216,7 +216,8 @@ class Deployer:
         return TemplateSource(url=f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}")
 
     def _change_set_name(self) -> str:
-        return "webhookctl-" + self.timing.now().strftime("%Y%m%d-%H%M%S")
+        # Milliseconds: two deploys started in the same second must not collide (AlreadyExistsException).
+        return "webhookctl-" + self.timing.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
 
     def _execute_command(self, stack_name: str, change_set_name: str) -> str:
         return (f"aws cloudformation execute-change-set --region {self.region} --stack-name {stack_name} "

@@ -171,10 +171,10 @@ def test_without_a_terminal_and_without_yes_nothing_is_executed(app: Any, run: C
     result = run(app, "deploy", "--suffix", SUFFIX)
     assert result.exit_code == 1
     message = result.stderr.splitlines()[-1]
-    assert message.startswith("Error: not executing change set webhookctl-20260102-030405: no terminal "
+    assert message.startswith("Error: not executing change set webhookctl-20260102-030405-000: no terminal "
                               "to confirm on; re-run with --yes, or execute the change set as created: ")
     assert message.endswith(f"aws cloudformation execute-change-set --region {REGION} --stack-name {STACK} "
-                            "--change-set-name webhookctl-20260102-030405")
+                            "--change-set-name webhookctl-20260102-030405-000")
     assert stack_of(app)["StackStatus"] == "REVIEW_IN_PROGRESS"
     # ... and the next deploy treats the never-executed stack as absent
     again = run(app, "deploy", "--suffix", SUFFIX, "--yes")
@@ -187,9 +187,9 @@ def test_no_execute_keeps_the_change_set_for_review(app: Any, deployed: Result, 
     (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
     result = run(app, "deploy", "--suffix", SUFFIX, "--no-execute")
     assert result.exit_code == 0, result.output
-    assert "change set webhookctl-20260102-030405 created, not executed" in result.stderr
+    assert "change set webhookctl-20260102-030405-000 created, not executed" in result.stderr
     summaries = app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"]
-    assert [s["ChangeSetName"] for s in summaries] == ["webhookctl-20260102-030405"]
+    assert [s["ChangeSetName"] for s in summaries] == ["webhookctl-20260102-030405-000"]
     assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
 
 
@@ -200,8 +200,8 @@ def test_in_a_terminal_deploy_asks_and_a_no_deletes_the_change_set(
     (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
     declined = run(app, "deploy", "--suffix", SUFFIX, input="n\n")
     assert declined.exit_code == 1
-    assert "Execute change set webhookctl-20260102-030405 on payment-webhooks-e2e? [y/N]" in declined.stderr
-    assert declined.stderr.endswith("Error: deploy cancelled: change set webhookctl-20260102-030405 deleted, "
+    assert "Execute change set webhookctl-20260102-030405-000 on payment-webhooks-e2e? [y/N]" in declined.stderr
+    assert declined.stderr.endswith("Error: deploy cancelled: change set webhookctl-20260102-030405-000 deleted, "
                                     "stack unchanged\n")
     assert app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"] == []
     accepted = run(app, "deploy", "--suffix", SUFFIX, input="y\n")

@@ -142,7 +142,7 @@ class ClientMover:
                 self._stop.set()
         for future in futures:
             if future.exception() is not None:
-                self.result.note_error(f"a worker stopped: {future.exception()}")
+                self.result.note_error(f"a worker stopped: {short_reason(future.exception())}")
         return self.result
 
     def _worker(self) -> None:
@@ -312,7 +312,10 @@ def short_reason(exc: BaseException) -> str:
     """One line without the HTML body an emulator's 500 carries."""
     if isinstance(exc, NotImplementedError):
         return "not implemented by this endpoint"
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):  # not an AWS answer: its own first line says what happened
+        return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    code = response.get("Error", {}).get("Code", type(exc).__name__)
     return f"{getattr(exc, 'operation_name', 'the call')} answered {code}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -56,9 +57,12 @@ def add_api(t: Template, s: Settings, keys: Keys, receiver: Function) -> Api:
         Principal="apigateway.amazonaws.com",
         SourceArn=Sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/POST/webhook/*",
                       Api=rest_api.ref())))
+    # CloudFormation never redeploys an unchanged Deployment, so a changed method would not reach the
+    # stage: the logical id carries a digest of what the deployment serves, and changes with it.
+    served = json.dumps([r.to_dict() for r in (webhook, provider, validator, method)], sort_keys=True)
     deployment = t.add_resource(apigw.Deployment(
-        "ApiDeployment", RestApiId=rest_api.ref(), Description="POST /webhook/{provider}",
-        DependsOn=[method.title]))
+        f"ApiDeployment{hashlib.sha256(served.encode()).hexdigest()[:10]}", RestApiId=rest_api.ref(),
+        Description="POST /webhook/{provider}", DependsOn=[method.title]))
     access_logs = t.add_resource(tlogs.LogGroup(
         "ApiAccessLogGroup", LogGroupName=f"/aws/apigateway/{s.stack_name}-access",
         RetentionInDays=s.log_retention_days, KmsKeyId=GetAtt(keys.key, "Arn"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.templates.conftest import of_type, props
 
 NAME_PROPERTIES = ("TableName", "QueueName", "TopicName", "FunctionName", "RoleName", "Name", "LogGroupName",
@@ -143,6 +145,13 @@ def test_api_post_only_validated_throttled_traced_and_logged(resources):
                                         "ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 2000}]
     assert "ApiAccessLogGroup" in str(stage["AccessLogSetting"]["DestinationArn"])
     assert '"status": "$context.status"' in stage["AccessLogSetting"]["Format"]
+
+
+def test_the_stage_serves_a_deployment_named_by_what_it_serves(resources):
+    (deployment,) = of_type(resources, "AWS::ApiGateway::Deployment")
+    assert re.fullmatch(r"ApiDeployment[0-9a-f]{10}", deployment)
+    assert props(resources, "ApiStage")["DeploymentId"] == {"Ref": deployment}
+    assert resources[deployment]["DependsOn"] == ["PostWebhookMethod"]
 
 
 def test_lambda_permission_is_scoped_to_this_api(resources):

@@ -39,3 +39,15 @@ def test_render_to_a_missing_directory_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(cli, ["render", "-o", str(tmp_path / "missing" / "t.yaml")])
     assert result.exit_code == 2
     assert "cannot write" in result.stderr and "No such file or directory" in result.stderr
+
+
+@pytest.mark.parametrize(("tag", "message"), [
+    ("aws:team=x", "tag 'aws:team' uses a reserved prefix"),
+    ("webhookctl:suffix=other", "tag 'webhookctl:suffix' uses a reserved prefix"),
+    ("k" * 129 + "=v", "keys are at most 128 characters"),
+    ("team", "'team' is not KEY=VALUE"),
+])
+def test_bad_stack_tags_are_usage_errors_before_any_aws_call(tag, message):
+    result = CliRunner().invoke(cli, ["deploy", "--suffix", "prod", "--tags", tag])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())

@@ -102,7 +102,7 @@ def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | No
     from webhookctl.deploy import DeployOptions
 
     options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"),
-                            tags=parse_pairs(tag_pairs, "--tags"), bucket=bucket, yes=yes,
+                            tags=_stack_tags(tag_pairs), bucket=bucket, yes=yes,
                             no_execute=no_execute, fail_on_empty=fail_on_empty, protect=protect)
     result = _deployer(app).deploy(options)
     if output_format == "json":
@@ -186,3 +186,16 @@ def destroy(app: AppContext, suffix: str, yes: bool, purge_artifacts: bool) -> N
     final = _deployer(app).destroy(suffix, yes, purge_artifacts)
     if final != "ABSENT":
         click.echo(f"stack payment-webhooks-{suffix} deleted", err=True)
+
+
+def _stack_tags(pairs: tuple[str, ...]) -> dict[str, str]:
+    """--tags, refused locally where CloudFormation would refuse them after packaging and uploading."""
+    tags = parse_pairs(pairs, "--tags")
+    for key, value in tags.items():
+        if key.lower().startswith("aws:") or key.startswith("webhookctl:"):
+            raise click.BadParameter(f"tag {key!r} uses a reserved prefix (aws: belongs to AWS, webhookctl: to "
+                                     "this tool)", param_hint="--tags")
+        if len(key) > 128 or len(value) > 256:
+            raise click.BadParameter(f"tag {key!r}: keys are at most 128 characters, values 256",
+                                     param_hint="--tags")
+    return tags

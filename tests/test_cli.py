@@ -51,3 +51,11 @@ def test_bad_stack_tags_are_usage_errors_before_any_aws_call(tag, message):
     result = CliRunner().invoke(cli, ["deploy", "--suffix", "prod", "--tags", tag])
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
+
+
+def test_the_readme_documents_every_command_and_the_two_setup_commands():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "make render" in readme and "make test" in readme
+    assert [name for name in COMMANDS if f"`webhookctl {name}" not in readme] == []

@@ -27,26 +27,51 @@ def owned_by(owner: str | None) -> dict[str, str]:
     return {"ExpectedBucketOwner": owner} if owner else {}
 
 
-def ensure_managed_bucket(s3: Any, bucket: str, region: str, owner: str) -> bool:
-    """Create and harden the managed bucket if it is missing; True when it was created now."""
-    if _bucket_exists(s3, bucket, owner):
-        return False
-    # us-east-1 is the one region that rejects an explicit LocationConstraint.
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **location)
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+HARDENED_TAG = {"Key": "webhookctl:hardened", "Value": "1"}
+
+
+def ensure_managed_bucket(s3: Any, bucket: str, region: str, owner: str) -> str | None:
+    """Create and harden the managed bucket as needed: "created", "hardened", or None when it was ready."""
+    if not _bucket_exists(s3, bucket, owner):
+        # us-east-1 is the one region that rejects an explicit LocationConstraint.
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **location)
+        _harden(s3, bucket, owner)
+        return "created"
+    if _is_hardened(s3, bucket, owner):
+        return None
+    # An earlier run created it but stopped before the last hardening step: finish the job.
+    _harden(s3, bucket, owner)
+    return "hardened"
+
+
+def _is_hardened(s3: Any, bucket: str, owner: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        tags = s3.get_bucket_tagging(Bucket=bucket, ExpectedBucketOwner=owner)["TagSet"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchTagSet":
+            return False
+        raise
+    return HARDENED_TAG in tags
+
+
+def _harden(s3: Any, bucket: str, owner: str) -> None:
+    """Every step is idempotent; the tag that marks the bucket done comes last."""
+    s3.put_public_access_block(Bucket=bucket, ExpectedBucketOwner=owner, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
         "RestrictPublicBuckets": True})
     # SSE-S3 rather than a KMS key: CloudFormation and Lambda read the artifacts with no key grant.
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+    s3.put_bucket_encryption(Bucket=bucket, ExpectedBucketOwner=owner, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+    s3.put_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=owner, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, ExpectedBucketOwner=owner, LifecycleConfiguration={"Rules": [{
         "ID": "expire-old-artifact-versions", "Status": "Enabled", "Filter": {"Prefix": ""},
         "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_DAYS},
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only_policy(bucket)))
-    return True
+    s3.put_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner, Policy=json.dumps(tls_only_policy(bucket)))
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [HARDENED_TAG]}, ExpectedBucketOwner=owner)
 
 
 def require_bucket(s3: Any, bucket: str) -> None:

@@ -180,8 +180,9 @@ class Deployer:
         name = buckets.managed_bucket_name(account, self.region)
         # The managed name is guessable: every request insists this account owns it (bucket squatting).
         self._owners[name] = account
-        if create and buckets.ensure_managed_bucket(self.clients.s3, name, self.region, account):
-            self.ui.say(f"created artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
+        done = buckets.ensure_managed_bucket(self.clients.s3, name, self.region, account) if create else None
+        if done:
+            self.ui.say(f"{done} artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
         return name
 
     def _render(self, options: DeployOptions) -> str:

@@ -89,6 +89,23 @@ def test_managed_bucket_is_private_encrypted_versioned_tls_only_and_expires_old_
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_a_managed_bucket_left_half_made_is_hardened_by_the_next_deploy(
+        app: Any, run: Callable[..., Result]) -> None:
+    # GIVEN an earlier run that created the managed bucket and died before hardening it
+    s3 = app.clients.s3
+    s3.create_bucket(Bucket=BUCKET)
+    # WHEN a deploy runs, and then another
+    first = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    second = run(app, "deploy", "--suffix", SUFFIX, "--yes")
+    # THEN the first finished the hardening and said so; the second found nothing to do
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert f"hardened artifact bucket s3://{BUCKET}" in first.stderr
+    assert "artifact bucket" not in second.stderr
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    assert json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"][0]["Effect"] == "Deny"
+    assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+
+
 def test_second_deploy_with_nothing_changed_uploads_nothing_and_executes_nothing(
         app: Any, deployed: Result, run: Callable[..., Result]) -> None:
     before = (events_of(app), stack_of(app)["StackStatus"])

@@ -74,11 +74,17 @@ def _harden(s3: Any, bucket: str, owner: str) -> None:
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [HARDENED_TAG]}, ExpectedBucketOwner=owner)
 
 
-def require_bucket(s3: Any, bucket: str) -> None:
-    """A bucket named with --bucket must exist: webhookctl hardens only the bucket it manages."""
+def require_bucket(s3: Any, bucket: str, region: str) -> None:
+    """A bucket named with --bucket must exist, in the stack's region (Lambda reads code only from there)."""
     if not _bucket_exists(s3, bucket):
         raise UsageError(f"artifact bucket {bucket} does not exist: create it, or leave out --bucket to use "
                          "the managed webhookctl-artifacts-ACCOUNT-REGION bucket")
+    # GetBucketLocation answers None for us-east-1 and "EU" for the oldest eu-west-1 buckets.
+    location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+    location = "eu-west-1" if location == "EU" else location
+    if location != region:
+        raise UsageError(f"artifact bucket {bucket} is in {location}, the stack in {region}: Lambda loads code "
+                         f"only from a bucket in its own region; use a bucket in {region} or leave out --bucket")
 
 
 def _bucket_exists(s3: Any, bucket: str, owner: str | None = None) -> bool:

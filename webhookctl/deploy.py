@@ -174,7 +174,7 @@ class Deployer:
     def _bucket(self, given: str | None, create: bool) -> str:
         if given:
             if create:
-                buckets.require_bucket(self.clients.s3, given)
+                buckets.require_bucket(self.clients.s3, given, self.region)
             return given
         account = self.clients.sts.get_caller_identity()["Account"]
         name = buckets.managed_bucket_name(account, self.region)

@@ -339,6 +339,16 @@ def test_a_given_bucket_is_used_as_is_and_must_exist(app: Any, run: Callable[...
     assert {"ParameterKey": "ArtifactBucket", "ParameterValue": "my-artifacts"} in stack_of(app)["Parameters"]
 
 
+def test_a_given_bucket_in_another_region_is_refused_before_anything_is_uploaded(
+        app: Any, run: Callable[..., Result]) -> None:
+    app.clients.s3.create_bucket(Bucket="eu-artifacts",
+                                 CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--bucket", "eu-artifacts")
+    assert result.exit_code == 2
+    assert f"artifact bucket eu-artifacts is in eu-west-1, the stack in {REGION}" in result.stderr
+    assert app.clients.s3.list_objects_v2(Bucket="eu-artifacts").get("KeyCount") == 0
+
+
 def test_protect_on_an_up_to_date_stack_still_protects_it(app: Any, deployed: Result,
                                                           run: Callable[..., Result]) -> None:
     result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--protect")

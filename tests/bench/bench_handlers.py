@@ -8,6 +8,7 @@ batch; cold import of each handler ≤ import boto3 + 50 ms.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import statistics
@@ -47,27 +48,12 @@ class FakeSQS:
 
 
 def stripe_event_2kib() -> bytes:
-    event = {
-        "id": "evt_3MtwBwLkdIwHu7ix0QGdLBPF",
-        "object": "event",
-        "api_version": "2022-11-15",
-        "created": 1680064028,
-        "type": "payment_intent.succeeded",
-        "livemode": False,
-        "data": {
-            "object": {
-                "id": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
-                "object": "payment_intent",
-                "amount": 2000,
-                "amount_received": 2000,
-                "currency": "usd",
-                "status": "succeeded",
-                "metadata": {},
-            }
-        },
-    }
-    body = json.dumps(event)
-    padding = 2048 - len(body) - len(', "description": ""')
+    """Stripe's documented payment_intent.succeeded (the handler tests' sample), padded to 2 KiB."""
+    _on_path()
+    from tests.handlers.samples import STRIPE_SUCCEEDED
+
+    event = copy.deepcopy(STRIPE_SUCCEEDED)
+    padding = 2048 - len(json.dumps(event)) - len(', "description": ""')
     event["data"]["object"]["description"] = "x" * padding
     encoded = json.dumps(event).encode()
     assert len(encoded) == 2048, len(encoded)

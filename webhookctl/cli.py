@@ -25,6 +25,7 @@ COMMANDS = {
     "alarms": "webhookctl.commands.ops:alarms",
     "secrets": "webhookctl.commands.ops:secrets",
     "logs": "webhookctl.commands.ops:logs",
+    "requeue": "webhookctl.commands.ops:requeue",
     "local": "webhookctl.commands.local:local",
     "send": "webhookctl.commands.local:send",
 }
@@ -98,7 +99,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     \b
     Offline:   render, package
     Stack:     deploy, diff, status, destroy
-    Operate:   dlq, alarms, secrets, logs
+    Operate:   dlq, alarms, secrets, logs, requeue
     Try it:    local up, send
     """
     ctx.ensure_object(AppContext).debug = debug

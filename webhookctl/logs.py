@@ -15,7 +15,7 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_since(text: str, now: float) -> int:
+def parse_since(text: str, now: float, option: str = "--since") -> int:
     """--since as epoch milliseconds: 30s / 10m / 2h / 1d ago, or an ISO 8601 time (UTC unless it says)."""
     match = _RELATIVE.match(text)
     if match:
@@ -23,7 +23,7 @@ def parse_since(text: str, now: float) -> int:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--since {text!r} is neither a duration (30s, 10m, 2h, 1d) nor an ISO time "
+        raise UsageError(f"{option} {text!r} is neither a duration (30s, 10m, 2h, 1d) nor an ISO time "
                          "(2026-01-31T08:00:00Z)") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

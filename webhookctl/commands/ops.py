@@ -1,4 +1,4 @@
-"""Operating a deployed stack: `dlq`, `alarms`, `secrets`, `logs`. Resources come from the stack's outputs."""
+"""Operating a deployed stack: `dlq`, `alarms`, `secrets`, `logs`, `requeue`. Resources come from its outputs."""
 
 from __future__ import annotations
 
@@ -379,3 +379,39 @@ def logs(app: AppContext, suffix: str, function: str, since: str, follow: bool, 
             click.echo(event.line())
     except KeyboardInterrupt:
         return
+
+
+@click.command()
+@suffix_option()
+@aws_options
+@click.option("--older-than", default="15m", show_default=True,
+              help="Only events stored at least this long ago (30s, 10m, 2h, 1d): younger ones may still "
+                   "be retried by their provider.")
+@click.option("--dry-run", is_flag=True, help="List them; enqueue nothing.")
+@format_option
+@pass_app
+def requeue(app: AppContext, suffix: str, older_than: str, dry_run: bool, output_format: str) -> None:
+    """Enqueue events that were stored but never enqueued (their provider got a 500 and gave up)."""
+    from webhookctl import requeue as service
+    from webhookctl.logs import parse_since
+    from webhookctl.output import table as table_text
+    from webhookctl.templates import outputs as keys
+
+    stack = load_stack(app, suffix)
+    table, queue_url = stack.require(keys.TABLE_NAME), stack.require(keys.PROCESSING_QUEUE_URL)
+    cutoff = parse_since(older_than, time.time(), option="--older-than")
+    events = list(service.stuck_events(app.clients.dynamodb, table, cutoff))
+    rows = [(e.webhook_id, e.provider, e.event_type, e.received_at) for e in events]
+    if output_format == "json":
+        click.echo(json.dumps([dict(zip(("webhookId", "provider", "eventType", "receivedAt"), r, strict=True))
+                               for r in rows], indent=2))
+    elif rows:
+        click.echo(table_text(("WEBHOOK ID", "PROVIDER", "EVENT TYPE", "RECEIVED AT"), rows))
+    if dry_run or not events:
+        click.echo(f"{len(events)} event(s) stored more than {older_than} ago were never enqueued"
+                   + ("; nothing enqueued (--dry-run)" if events else ""), err=True)
+        return
+    result = service.requeue(app.clients.sqs, app.clients.dynamodb, table, queue_url, events)
+    click.echo(f"enqueued {result.enqueued} of {len(events)}, failed {result.failed}", err=True)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)

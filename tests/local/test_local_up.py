@@ -101,3 +101,45 @@ def test_local_down_with_a_stale_state_file_removes_it(tmp_path):
     assert result.returncode == 0
     assert f"the sandbox (pid {dead.pid}) was not running" in result.stderr
     assert not (tmp_path / "local.json").exists()
+
+
+@pytest.mark.slow
+def test_local_down_stops_a_sandbox_started_in_the_background(tmp_path):
+    # GIVEN a sandbox started as `&` in a script starts it: with SIGINT ignored
+    state_dir = tmp_path / "state"
+    env = no_aws_environment(state_dir, tmp_path)
+    process = subprocess.Popen([*WEBHOOKCTL, "local", "up", "--port", "0", "--quiet"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert process.stdout.readline().startswith("sandbox ready in ")
+        # WHEN a second one is started on the same state dir
+        second = subprocess.run([*WEBHOOKCTL, "local", "up", "--port", "0"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        # THEN it refuses at once, leaving the first one reachable
+        assert second.returncode == 2
+        assert f"a sandbox (pid {process.pid}) already runs with" in second.stderr
+        # WHEN `local down` runs
+        down = subprocess.run([*WEBHOOKCTL, "local", "down", "--timeout", "20"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        # THEN the sandbox stops cleanly and its state file is gone
+        assert (down.returncode, down.stderr) == (0, f"stopped the sandbox (pid {process.pid})\n"), \
+            down.stderr + (process.kill() or process.communicate()[1])
+        assert process.wait(timeout=20) == 0
+        assert not (state_dir / "local.json").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_an_unwritable_state_dir_is_a_usage_error_before_anything_starts(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    started = time.monotonic()
+    result = subprocess.run([*WEBHOOKCTL, "local", "up", "--port", "0", "--state-dir", str(blocker / "state")],
+                            env=no_aws_environment(tmp_path, tmp_path), cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "cannot write the sandbox's state in" in result.stderr and "pass a writable --state-dir" in result.stderr
+    assert time.monotonic() - started < 10

@@ -159,17 +159,20 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
     """
     import os
     import signal
+    import threading
 
     from webhookctl.local import sandbox as local_sandbox
     from webhookctl.local.console import console
-    from webhookctl.local.state import LocalState, remove_state, state_file, write_state
+    from webhookctl.local.state import LocalState, claim_state_dir, remove_state, state_file, write_state
 
     started = time.perf_counter()
     say = lambda line: click.echo(line, err=True)  # noqa: E731
+    path = state_file(state_dir)
+    claim_state_dir(path, _alive)  # before the 2 s start: a busy or unwritable state dir fails at once
     box = _start(local_sandbox, local_sandbox.SandboxOptions(port=port, suffix=suffix, retry_delay_s=retry_delay),
                  say, None if quiet else console())
-    path = state_file(state_dir)
-    stopping = threading_event()
+    stopping = threading.Event()
+    # SIGTERM is what `local down` sends: a sandbox started with & in a script ignores SIGINT.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         write_state(LocalState(box.endpoint_url, box.webhook_url, suffix, box.clients.region, os.getpid()), path)
@@ -198,14 +201,9 @@ def _start(module, options, say, show):
         raise
 
 
-def threading_event():
-    import threading
-
-    return threading.Event()
-
-
 def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
     from webhookctl.local.sandbox import secrets_table
+    from webhookctl.local.state import STATE_DIR_ENV, state_file
     from webhookctl.output import table
 
     lines = [f"sandbox ready in {seconds:.1f} s (stack payment-webhooks-{suffix}, emulator {box.endpoint_url})",
@@ -213,6 +211,8 @@ def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
              "signing secrets (shown once; `webhookctl send --local` reads them itself):",
              table(("PROVIDER", "SECRET"), secrets_table(box.signing_secrets)), "",
              f"other commands: webhookctl --local <command> --suffix {suffix}   (state: {state_path})",
+             *([f"  (this state dir is not the default: export {STATE_DIR_ENV}={state_path.parent} first)"]
+               if state_path != state_file() else []),
              f"  or: export AWS_ENDPOINT_URL={box.endpoint_url} AWS_REGION={box.clients.region} "
              "AWS_ACCESS_KEY_ID=webhookctl-local AWS_SECRET_ACCESS_KEY=webhookctl-local",
              "the emulator keeps nothing across restarts: every `local up` deploys a fresh stack",
@@ -242,7 +242,7 @@ def status() -> None:
 @click.option("--timeout", type=click.FloatRange(0), default=30, show_default=True,
               help="Seconds to wait for it to stop.")
 def down(timeout: float) -> None:
-    """Stop the running sandbox (as Ctrl-C in its terminal would)."""
+    """Stop the running sandbox (SIGTERM: it stops as cleanly as with Ctrl-C in its terminal)."""
     import os
     import signal
 
@@ -251,7 +251,7 @@ def down(timeout: float) -> None:
 
     state, path = read_state(), state_file()
     try:
-        os.kill(state.pid, signal.SIGINT)
+        os.kill(state.pid, signal.SIGTERM)
     except ProcessLookupError:
         path.unlink(missing_ok=True)
         click.echo(f"the sandbox (pid {state.pid}) was not running; removed its stale state file {path}", err=True)
@@ -266,10 +266,15 @@ def down(timeout: float) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Running, and not a zombie: a stopped sandbox stays in the process table until its parent reaps it."""
     import os
+    from pathlib import Path
 
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:  # Linux: the state letter follows the command name in parentheses
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,8 +55,28 @@ def read_state(path: Path | None = None) -> LocalState:
     try:
         return LocalState(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"no local sandbox found ({path}): start one with "
-                         "`webhookctl local up`, or set AWS_ENDPOINT_URL") from exc
+        raise UsageError(f"no local sandbox found ({path}): start one with `webhookctl local up` (a sandbox "
+                         f"started with --state-dir D is found with {STATE_DIR_ENV}=D), or set "
+                         "AWS_ENDPOINT_URL") from exc
+
+
+def claim_state_dir(path: Path, alive: Callable[[int], bool]) -> None:
+    """Refuse a state file a live sandbox still owns; make sure the directory is writable before start."""
+    try:
+        owner = read_state(path).pid
+    except UsageError:
+        owner = None
+    if owner is not None and owner != os.getpid() and alive(owner):
+        raise UsageError(f"a sandbox (pid {owner}) already runs with {path}: stop it with `webhookctl local "
+                         "down`, or start this one with another --state-dir")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_suffix(".probe")
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write the sandbox's state in {path.parent}: {exc.strerror}; pass a "
+                         "writable --state-dir") from exc
 
 
 def local_endpoint() -> str:

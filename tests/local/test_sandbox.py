@@ -142,6 +142,31 @@ def test_routes_other_than_post_webhook_provider_get_api_gateways_403(sandbox):
     assert (error.value.code, json.loads(error.value.read())) == (403, {"message": "Missing Authentication Token"})
 
 
+def raw_http(sandbox, request: bytes) -> bytes:
+    """Bytes on a socket, as a misbehaving client would send them; the whole answer back."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(sandbox.webhook_url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+@pytest.mark.parametrize(("headers", "body", "status", "message"), [
+    (b"Content-Length: abc\r\n", b"{}", b"400", b"Invalid Content-Length"),
+    (b"Content-Length: -1\r\n", b"{}", b"400", b"Invalid Content-Length"),
+    (b"Transfer-Encoding: chunked\r\n", b"2\r\n{}\r\n0\r\n\r\n", b"411", b"Length Required"),
+    (b"Content-Length: 10485761\r\n", b"x" * 10485761, b"413", b"Request Too Long"),
+])
+def test_malformed_or_oversized_requests_get_api_gateways_answer_not_a_reset(sandbox, headers, body, status,
+                                                                              message):
+    answer = raw_http(sandbox, b"POST /webhook/stripe HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body)
+    assert answer.startswith(b"HTTP/1.1 " + status + b" ")
+    assert answer.endswith(json.dumps({"message": message.decode()}).encode())
+
+
 # --- the DLQ drill
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from webhookctl.local import apigw
 from webhookctl.local.pollers import Invoke
@@ -78,10 +79,11 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             started, provider = time.perf_counter(), None
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_PAYLOAD_BYTES:
+            length, refusal = _body_length(self.headers)
+            if refusal is not None:
                 self.close_connection = True
-                response = apigw.gateway_error(413, "Request Too Long")
+                self._discard(length)  # read what was sent, so the client sees the answer, not a reset
+                response = refusal
             else:
                 request = apigw.Request(self.command, self.path, list(self.headers.items()),
                                         self.rfile.read(length), self.client_address[0],
@@ -91,6 +93,10 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self._write(response)
             gateway.on_exchange(Exchange(provider, response.status, response.body,
                                          (time.perf_counter() - started) * 1000, time.time()))
+
+        def _discard(self, length: int) -> None:
+            while length > 0 and (chunk := self.rfile.read(min(length, 1 << 16))):
+                length -= len(chunk)
 
         def _write(self, response: apigw.Response) -> None:
             self.send_response(response.status)
@@ -107,3 +113,16 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             pass  # the sandbox prints its own one-line summary per webhook
 
     return Handler
+
+
+def _body_length(headers: Any) -> tuple[int, apigw.Response | None]:
+    """(bytes to read, or to discard when refused; the refusal API Gateway would give, or None)."""
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        return 0, apigw.gateway_error(411, "Length Required")
+    raw = headers.get("Content-Length") or "0"
+    if not raw.isdigit():
+        return 0, apigw.gateway_error(400, "Invalid Content-Length")
+    length = int(raw)
+    if length > MAX_PAYLOAD_BYTES:
+        return length, apigw.gateway_error(413, "Request Too Long")
+    return length, None

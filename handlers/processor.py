@@ -53,12 +53,22 @@ def process_batch(
                 "WARNING",
                 "record failed",
                 messageId=record["messageId"],
+                webhookId=_webhook_of(record),
+                receiveCount=record.get("attributes", {}).get("ApproximateReceiveCount", ""),
                 errorType=type(error).__name__,
                 error=str(error) if isinstance(error, RecordFailed) else "",
             )
         else:
             logs.log("INFO", "record done", messageId=record["messageId"], **outcome)
     return {"batchItemFailures": failures}
+
+
+def _webhook_of(record: dict) -> str:
+    """The failing record's webhookId for the log (so `logs --filter` finds it), when its body has one."""
+    try:
+        return contract.item_key(record.get("body", ""))["webhookId"]["S"]
+    except (ValueError, TypeError, RecursionError):
+        return ""
 
 
 def process_record(record: dict, dynamodb: Any, table: str, clock: Callable[[], float]) -> dict[str, str]:

@@ -167,6 +167,15 @@ def test_stored_payload_that_is_not_json_fails_the_record(aws):
     }
 
 
+def test_a_failed_record_is_logged_with_its_webhook_id_and_receive_count(aws, capsys):
+    store_raw_item(aws, "stripe#evt_garbled", "{not json")
+    record = {**message_for("stripe#evt_garbled"), "attributes": {"ApproximateReceiveCount": "2"}}
+    processor.handler({"Records": [record]}, None)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"record failed"' in x]
+    assert (line["level"], line["webhookId"], line["receiveCount"], line["messageId"]) == (
+        "WARNING", "stripe#evt_garbled", "2", record["messageId"])
+
+
 def test_aws_failure_fails_only_that_record(aws):
     class FlakyTable:
         calls = 0

@@ -37,7 +37,7 @@ class Tracker:
         if not self.show:
             return
         for line in invocation.log_lines:
-            if function.name.startswith("webhook-audit") or _is_problem(line):
+            if function.name.startswith("webhook-audit") or _is_problem(line, function.name):
                 self.show("audit" if function.name.startswith("webhook-audit") else "error", line)
 
     def records(self, records: list[dict[str, Any]]) -> None:
@@ -61,9 +61,11 @@ class Tracker:
         return f"{provider} {event_type} {status} {latency}"
 
 
-def _is_problem(line: str) -> bool:
-    """Errors and tracebacks; the receiver's rejections already show on the gateway's line."""
-    return '"level":"ERROR"' in line or not line.startswith("{")
+def _is_problem(line: str, function: str) -> bool:
+    """Errors and tracebacks, and the processor's failed records (each one a step towards the DLQ); the
+    receiver's rejections already show on the gateway's line."""
+    failed_record = '"level":"WARNING"' in line and function.startswith("webhook-processor")
+    return failed_record or '"level":"ERROR"' in line or not line.startswith("{")
 
 
 def console(stream: Any = None) -> Callable[[str, str], None]:

@@ -59,3 +59,12 @@ def test_the_readme_documents_every_command_and_the_two_setup_commands():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert "make render" in readme and "make test" in readme
     assert [name for name in COMMANDS if f"`webhookctl {name}" not in readme] == []
+
+
+def test_send_refuses_count_with_one_event_file(tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text('{"id": "evt_1"}')
+    result = CliRunner().invoke(cli, ["send", "-p", "stripe", "--url", "http://127.0.0.1:9/", "--secret", "s",
+                                      "--event", str(event), "--count", "5"])
+    assert result.exit_code == 2
+    assert "--count sends N distinct events, but --event FILE is one event" in " ".join(result.stderr.split())

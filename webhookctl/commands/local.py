@@ -50,6 +50,9 @@ def send(app: AppContext, provider: str, suffix: str | None, url: str | None, us
 
     if sum((duplicate, tamper, count > 1)) > 1:
         raise UsageError("--duplicate, --tamper and --count are separate drills: pass one of them")
+    if count > 1 and event_file is not None:
+        raise UsageError("--count sends N distinct events, but --event FILE is one event (most providers carry "
+                         "its id in the body): drop --event, or use --duplicate to test a redelivery")
     target = resolve_target(app, provider, suffix, url, use_local, secret)
     make = sample_factory(provider, kind, event_file, parse_pairs(headers, "--header"))
     if count > 1:

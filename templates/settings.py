@@ -23,6 +23,14 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 WAF_WINDOWS = (60, 120, 300, 600)
 
 
+STACK_PREFIX = "payment-webhooks-"
+
+
+def stack_name(suffix: str) -> str:
+    """The stack's name, the one place it is derived from the suffix."""
+    return STACK_PREFIX + suffix
+
+
 class SettingsError(ValueError):
     """One or more settings break their rule; the message lists each with the rule."""
 
@@ -135,7 +143,7 @@ class Settings:
     # Names: every physical name carries the suffix, and is derived here only.
     @property
     def stack_name(self) -> str:
-        return f"payment-webhooks-{self.suffix}"
+        return stack_name(self.suffix)
 
     def name(self, kind: str) -> str:
         """`webhook-{kind}-{suffix}`, the pattern of the seed's queue and topic names."""

@@ -25,7 +25,8 @@ from webhookctl.events import (
 )
 from webhookctl.packaging import Artifacts, PipRunner, package_all
 from webhookctl.preflight import apigateway_logging_problem
-from webhookctl.stack_outputs import describe_stack
+from webhookctl.stack_outputs import describe_stack, outputs_of
+from webhookctl.templates.settings import stack_name as stack_name_for
 
 # CreateChangeSet's TemplateBody limit; larger templates must be passed as an S3 URL.
 TEMPLATE_BODY_LIMIT = 51_200
@@ -64,7 +65,7 @@ class DeployOptions:
 
     @property
     def stack_name(self) -> str:
-        return f"payment-webhooks-{self.suffix}"
+        return stack_name_for(self.suffix)
 
 
 @dataclass
@@ -130,7 +131,7 @@ class Deployer:
         if options.protect:
             self._protect(change_set.stack_id)
         result.status = final["StackStatus"]
-        result.outputs = _outputs_of(final) or self.outputs(options.stack_name)
+        result.outputs = outputs_of(final) or self.outputs(options.stack_name)
         return result
 
     def _preflight(self) -> None:
@@ -316,11 +317,11 @@ class Deployer:
     # --- status, outputs, destroy ---------------------------------------------------------------
 
     def outputs(self, stack_name: str) -> dict[str, str]:
-        return _outputs_of(describe_stack(self.cfn, stack_name))
+        return outputs_of(describe_stack(self.cfn, stack_name))
 
     def destroy(self, suffix: str, yes: bool, purge_artifacts: bool) -> str:
         """Delete the stack while streaming its events; returns its final status."""
-        name = f"payment-webhooks-{suffix}"
+        name = stack_name_for(suffix)
         stack = describe_stack(self.cfn, name)
         if stack is None:
             self.ui.say(f"stack {name} does not exist: nothing to destroy")
@@ -367,10 +368,6 @@ class Deployer:
 
 
 ARTIFACT_PARAMETERS = ("HandlersKey", "LayerKey")
-
-
-def _outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
 
 
 def _parameter(stack: dict[str, Any] | None, key: str) -> str | None:

@@ -124,16 +124,14 @@ def _is_sandbox(endpoint_url: str) -> bool:
 
 def stack_target(app: AppContext, provider: str, suffix: str, url: str | None, secret: str | None):
     from webhookctl.send import Target, stack_secret
-    from webhookctl.stack_outputs import require_output, stack_outputs
+    from webhookctl.stack_outputs import load_stack
     from webhookctl.templates import outputs as keys
-    from webhookctl.templates.settings import Settings
 
-    stack = Settings(suffix=suffix).stack_name
-    outputs = stack_outputs(app.clients.cloudformation, stack)
-    url = url or require_output(outputs, keys.WEBHOOK_URL, stack) + provider
+    stack = load_stack(app.clients.cloudformation, suffix)
+    url = url or stack.require(keys.WEBHOOK_URL) + provider
     if secret:
         return Target(url, secret)
-    arn = require_output(outputs, keys.SIGNING_SECRET_ARN, stack)
+    arn = stack.require(keys.SIGNING_SECRET_ARN)
     secret, options = stack_secret(app.clients.secretsmanager, arn, provider)
     return Target(url, secret, options)
 
@@ -208,8 +206,9 @@ def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
     from webhookctl.local.sandbox import secrets_table
     from webhookctl.local.state import STATE_DIR_ENV, state_file
     from webhookctl.output import table
+    from webhookctl.templates.settings import stack_name
 
-    lines = [f"sandbox ready in {seconds:.1f} s (stack payment-webhooks-{suffix}, emulator {box.endpoint_url})",
+    lines = [f"sandbox ready in {seconds:.1f} s (stack {stack_name(suffix)}, emulator {box.endpoint_url})",
              "", f"webhooks:  POST {box.webhook_url}{{provider}}", "",
              "signing secrets (shown once; `webhookctl send --local` reads them itself):",
              table(("PROVIDER", "SECRET"), secrets_table(box.signing_secrets)), "",
@@ -230,6 +229,7 @@ def status() -> None:
 
     from webhookctl.errors import WebhookctlError
     from webhookctl.local.state import read_state
+    from webhookctl.templates.settings import stack_name
 
     state = read_state()
     try:
@@ -238,7 +238,7 @@ def status() -> None:
         raise WebhookctlError(f"the sandbox (pid {state.pid}) is not running any more: start it with "
                               "`webhookctl local up`") from None
     click.echo(f"sandbox pid {state.pid}: webhooks POST {state.webhook_url}{{provider}}, emulator "
-               f"{state.endpoint_url}, stack payment-webhooks-{state.suffix} ({state.region})")
+               f"{state.endpoint_url}, stack {stack_name(state.suffix)} ({state.region})")
 
 
 @local.command()

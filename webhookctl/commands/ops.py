@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,25 +25,10 @@ def is_terminal() -> bool:
     return click.get_text_stream("stdin").isatty()
 
 
-@dataclass(frozen=True)
-class Stack:
-    """A deployed stack's name and outputs; `require` names the missing output and what to do."""
+def load_stack(app: AppContext, suffix: str) -> Any:
+    from webhookctl import stack_outputs
 
-    name: str
-    outputs: dict[str, str]
-
-    def require(self, key: str) -> str:
-        from webhookctl.stack_outputs import require_output
-
-        return require_output(self.outputs, key, self.name)
-
-
-def load_stack(app: AppContext, suffix: str) -> Stack:
-    from webhookctl.stack_outputs import stack_outputs
-    from webhookctl.templates.settings import Settings
-
-    name = Settings(suffix=suffix).stack_name
-    return Stack(name, stack_outputs(app.clients.cloudformation, name))
+    return stack_outputs.load_stack(app.clients.cloudformation, suffix)
 
 
 def confirm_or_refuse(question: str, yes: bool, what: str) -> None:
@@ -180,7 +165,7 @@ def _client_side_reason(app: AppContext, message_filter: Any, limit: int | None,
     return None
 
 
-def _try_move_task(app: AppContext, stack: Stack, rate: int | None) -> tuple[Any, str | None]:
+def _try_move_task(app: AppContext, stack: Any, rate: int | None) -> tuple[Any, str | None]:
     """(result, None), or (None, why not) when the move-task API is unavailable to this caller."""
     from webhookctl.redrive import MoveTaskUnsupported, move_task_redrive
     from webhookctl.templates import outputs as keys

@@ -149,14 +149,13 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
 @pass_app
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Stack status, last update and outputs."""
-    from webhookctl.stack_outputs import StackNotFound, describe_stack
+    from webhookctl.stack_outputs import deployed_description, outputs_of
+    from webhookctl.templates.settings import stack_name
 
-    name = f"payment-webhooks-{suffix}"
-    stack = describe_stack(app.clients.cloudformation, name)
-    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
-        raise StackNotFound(f"stack {name} not found: deploy it with `webhookctl deploy --suffix {suffix}`")
+    name = stack_name(suffix)
+    stack = deployed_description(app.clients.cloudformation, name)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    outputs = outputs_of(stack)
     summary = {"stack": name, "status": stack["StackStatus"], "statusReason": stack.get("StackStatusReason"),
                "lastUpdated": updated.isoformat() if updated else None,
                "terminationProtection": bool(stack.get("EnableTerminationProtection")), "outputs": outputs}
@@ -183,9 +182,11 @@ def status(app: AppContext, suffix: str, output_format: str) -> None:
 @pass_app
 def destroy(app: AppContext, suffix: str, yes: bool, purge_artifacts: bool) -> None:
     """Delete the stack and everything in it, streaming events."""
+    from webhookctl.templates.settings import stack_name
+
     final = _deployer(app).destroy(suffix, yes, purge_artifacts)
     if final != "ABSENT":
-        click.echo(f"stack payment-webhooks-{suffix} deleted", err=True)
+        click.echo(f"stack {stack_name(suffix)} deleted", err=True)
 
 
 def _stack_tags(pairs: tuple[str, ...]) -> dict[str, str]:

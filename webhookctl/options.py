@@ -50,6 +50,11 @@ def format_option(f: Callable) -> Callable:
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 
 
+def is_terminal() -> bool:
+    """Whether someone can be asked: confirmations need a terminal on stdin, otherwise --yes."""
+    return click.get_text_stream("stdin").isatty()
+
+
 def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     """KEY=VALUE pairs from repeated options, with a usage error naming the bad one."""
     pairs: dict[str, str] = {}

@@ -213,7 +213,7 @@ def test_no_execute_keeps_the_change_set_for_review(app: Any, deployed: Result, 
 def test_in_a_terminal_deploy_asks_and_a_no_deletes_the_change_set(
         app: Any, deployed: Result, run: Callable[..., Result], handlers_source: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stack_commands, "is_interactive", lambda: True)
+    monkeypatch.setattr(stack_commands, "is_terminal", lambda: True)
     (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
     declined = run(app, "deploy", "--suffix", SUFFIX, input="n\n")
     assert declined.exit_code == 1

@@ -122,7 +122,7 @@ def test_rollback_complete_is_recreated_after_a_yes_at_the_prompt(
         clean_emulator: Any, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
     from webhookctl.commands import stack as stack_commands
 
-    monkeypatch.setattr(stack_commands, "is_interactive", lambda: True)
+    monkeypatch.setattr(stack_commands, "is_terminal", lambda: True)
     fake = rollback_complete_fake()
     result = run(app_with(clean_emulator, fake), *ARGS, input="y\ny\n")
     assert result.exit_code == 0, result.output

@@ -13,16 +13,12 @@ import click
 
 from webhookctl.context import AppContext, pass_app
 from webhookctl.errors import NotConfirmed
-from webhookctl.options import aws_options, format_option, parse_pairs, suffix_option, yes_option
+from webhookctl.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
 
 
 def sleep(seconds: float) -> None:
     """The one place commands wait (tests replace it)."""
     time.sleep(seconds)
-
-
-def is_terminal() -> bool:
-    return click.get_text_stream("stdin").isatty()
 
 
 def load_stack(app: AppContext, suffix: str) -> Any:

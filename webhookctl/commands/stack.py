@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from webhookctl.context import AppContext, pass_app
-from webhookctl.options import aws_options, format_option, parse_pairs, suffix_option, yes_option
+from webhookctl.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
 
 if TYPE_CHECKING:
     from webhookctl.deploy import Deployer
@@ -33,15 +32,11 @@ class ClickUi:
         return click.confirm(question, default=False, err=True)
 
 
-def is_interactive() -> bool:
-    return sys.stdin.isatty()
-
-
 def _deployer(app: AppContext) -> Deployer:
     from webhookctl.deploy import Deployer, PackageConfig
     from webhookctl.events import Timing
 
-    return Deployer(app.clients, ClickUi(is_interactive()), TIMING or Timing(), PACKAGING or PackageConfig())
+    return Deployer(app.clients, ClickUi(is_terminal()), TIMING or Timing(), PACKAGING or PackageConfig())
 
 
 def _echo_outputs(outputs: dict[str, str]) -> None:

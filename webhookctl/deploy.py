@@ -51,6 +51,11 @@ class PackageConfig:
     pip: PipRunner | None = None
     handlers_source: Path | None = None
 
+    def build(self, out_dir: Path) -> Artifacts:
+        """handlers.zip and layer.zip in out_dir, deterministic, the layer from the cache when it can."""
+        return package_all(out_dir, cache_dir=self.cache_dir, requirements=self.requirements, pip=self.pip,
+                           handlers_source=self.handlers_source)
+
 
 @dataclass(frozen=True)
 class DeployOptions:
@@ -104,7 +109,7 @@ class Deployer:
         stack = self._ready_stack(options)
         bucket = self._bucket(options.bucket, create=True)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
-            artifacts = self._package(Path(build))
+            artifacts = self.packaging.build(Path(build))
             uploads = [a.key for a in artifacts if buckets.upload_if_missing(
                 self.clients.s3, bucket, a.key, a.path, a.sha256, owner=self._owners.get(bucket))]
         for key in uploads:
@@ -157,7 +162,7 @@ class Deployer:
         stack = describe_stack(self.cfn, options.stack_name)
         bucket = options.bucket or _parameter(stack, "ArtifactBucket") or self._bucket(None, create=False)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
-            artifacts = self._package(Path(build))
+            artifacts = self.packaging.build(Path(build))
         change_set = self._plan(options, body, stack, bucket, artifacts)
         if change_set.empty:
             return change_set
@@ -166,11 +171,6 @@ class Deployer:
             # The CREATE change set made an empty REVIEW_IN_PROGRESS stack: leave nothing behind.
             self.cfn.delete_stack(StackName=change_set.stack_id)
         return change_set
-
-    def _package(self, build: Path) -> Artifacts:
-        config = self.packaging
-        return package_all(build, cache_dir=config.cache_dir, requirements=config.requirements,
-                           pip=config.pip, handlers_source=config.handlers_source)
 
     def _bucket(self, given: str | None, create: bool) -> str:
         if given:

@@ -58,11 +58,8 @@ def package(output_dir: Path, output_format: str) -> None:
     """Build handlers.zip and layer.zip (no AWS needed)."""
     from webhookctl.deploy import PackageConfig
     from webhookctl.output import table
-    from webhookctl.packaging import package_all
 
-    config = PACKAGING or PackageConfig()
-    artifacts = package_all(output_dir, cache_dir=config.cache_dir, requirements=config.requirements,
-                            pip=config.pip, handlers_source=config.handlers_source)
+    artifacts = (PACKAGING or PackageConfig()).build(output_dir)
     rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
             for a in artifacts]
     if output_format == "json":

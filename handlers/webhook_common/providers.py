@@ -99,18 +99,24 @@ def _tolerance(options: Options, default: int) -> int:
 # --- Stripe: Stripe-Signature "t=<unix>,v1=<hex>[,v1=...]" over "{t}.{body}" -------------------------------
 
 
-def _stripe_parts(value: str) -> tuple[int, list[str]]:
+def _timestamped_signatures(value: str, separator: str, time_key: str, scheme: str,
+                            header_name: str) -> tuple[int, list[str]]:
+    """Stripe's "t=..,v1=..,v1=.." and Paddle's "ts=..;h1=..": one timestamp, any number of signatures."""
     timestamp, signatures = None, []
-    for item in value.split(","):
+    for item in value.split(separator):
         key, _, part = item.strip().partition("=")
-        if key == "t":
+        if key == time_key:
             timestamp = part
-        elif key == "v1":
+        elif key == scheme:
             signatures.append(part)
     try:
         return int(timestamp), signatures
     except (TypeError, ValueError):
-        raise InvalidSignature("Stripe-Signature has no valid timestamp") from None
+        raise InvalidSignature(f"{header_name} has no valid {time_key}") from None
+
+
+def _stripe_parts(value: str) -> tuple[int, list[str]]:
+    return _timestamped_signatures(value, ",", "t", "v1", "Stripe-Signature")
 
 
 def verify_stripe(headers: Headers, body: bytes, secrets: Secrets, options: Options, now: int) -> None:
@@ -335,17 +341,7 @@ def sign_razorpay(body: bytes, secret: str, now: int, options: Options) -> dict[
 
 
 def _paddle_parts(value: str) -> tuple[int, list[str]]:
-    timestamp, signatures = None, []
-    for item in value.split(";"):
-        key, _, part = item.strip().partition("=")
-        if key == "ts":
-            timestamp = part
-        elif key == "h1":
-            signatures.append(part)
-    try:
-        return int(timestamp), signatures
-    except (TypeError, ValueError):
-        raise InvalidSignature("Paddle-Signature has no valid ts") from None
+    return _timestamped_signatures(value, ";", "ts", "h1", "Paddle-Signature")
 
 
 def verify_paddle(headers: Headers, body: bytes, secrets: Secrets, options: Options, now: int) -> None:

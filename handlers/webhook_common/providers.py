@@ -112,7 +112,7 @@ def _timestamped_signatures(value: str, separator: str, time_key: str, scheme: s
     try:
         return int(timestamp), signatures
     except (TypeError, ValueError):
-        raise InvalidSignature(f"{header_name} has no valid {time_key}") from None
+        raise InvalidSignature(f"{header_name} has no valid timestamp ({time_key}=)") from None
 
 
 def _stripe_parts(value: str) -> tuple[int, list[str]]:

@@ -171,8 +171,8 @@ class ClientMover:
                 self._budget += reserved - used
             self.on_progress(self.result)
 
-    def _one_batch(self, wanted: int) -> int:
-        """One receive and its consequences; returns how many messages this run had not seen before."""
+    def _one_batch(self, wanted: int) -> None:
+        """One receive and its consequences: move what matches, release the rest."""
         if self.limiter:
             self.limiter.acquire(wanted)
         messages = self.sqs.receive_message(
@@ -199,7 +199,6 @@ class ClientMover:
         finally:
             self._release_quietly(to_release)
             self._settle(wanted, len(to_move))
-        return len(fresh)
 
     def _note_receive(self, got_any: bool, got_new: bool) -> None:
         """Decide (under the lock) whether the queue is drained; stopping lets running batches finish."""

@@ -24,8 +24,10 @@ from webhookctl.events import (
     wait_for_stack,
 )
 from webhookctl.packaging import Artifacts, PipRunner, package_all
-from webhookctl.preflight import apigateway_logging_problem
+from webhookctl.preflight import apigateway_logging_problem, concurrency_problem
 from webhookctl.stack_outputs import describe_stack, outputs_of
+from webhookctl.templates.outputs import PROCESSOR_FUNCTION, RECEIVER_FUNCTION
+from webhookctl.templates.settings import Settings
 from webhookctl.templates.settings import stack_name as stack_name_for
 
 # CreateChangeSet's TemplateBody limit; larger templates must be passed as an S3 URL.
@@ -104,9 +106,10 @@ class Deployer:
     # --- deploy ---------------------------------------------------------------------------------
 
     def deploy(self, options: DeployOptions) -> DeployResult:
-        body = self._render(options)  # bad --set values fail here, before anything is touched
-        self._preflight()
+        settings = self._settings(options)  # bad --set values fail here, before anything is touched
+        body = self._render(settings)
         stack = self._ready_stack(options)
+        self._preflight(settings, stack)
         bucket = self._bucket(options.bucket, create=True)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
             artifacts = self.packaging.build(Path(build))
@@ -139,17 +142,41 @@ class Deployer:
         result.outputs = outputs_of(final) or self.outputs(options.stack_name)
         return result
 
-    def _preflight(self) -> None:
+    def _preflight(self, settings: Settings, stack: dict[str, Any] | None) -> None:
         """Refuse before touching anything when the account cannot hold the stack."""
         from botocore.exceptions import ClientError
 
+        checks = {
+            "API Gateway's account settings": lambda: apigateway_logging_problem(self.clients.apigateway),
+            "Lambda's concurrency quota": lambda: concurrency_problem(
+                self.clients.client("lambda"), settings.receiver_reserved_concurrency
+                + settings.processor_reserved_concurrency, self._reserved_now(stack)),
+        }
+        for what, check in checks.items():
+            try:
+                problem = check()
+            except ClientError as exc:  # a deployer without read access there: CloudFormation will tell
+                self.ui.say(f"note: could not check {what} ({exc})")
+                continue
+            if problem:
+                raise StackError(problem)
+
+    def _reserved_now(self, stack: dict[str, Any] | None) -> int:
+        """What this stack's functions already reserve (an update only needs more than that)."""
+        outputs = outputs_of(stack)
+        return sum(self._reserved_by(outputs[key]) for key in (RECEIVER_FUNCTION, PROCESSOR_FUNCTION)
+                   if key in outputs)
+
+    def _reserved_by(self, function: str) -> int:
+        from botocore.exceptions import ClientError
+
         try:
-            problem = apigateway_logging_problem(self.clients.apigateway)
-        except ClientError as exc:  # a deployer without apigateway:GET on /account: CloudFormation will tell
-            self.ui.say(f"note: could not check API Gateway's account settings ({exc})")
-            return
-        if problem:
-            raise StackError(problem)
+            answer = self.clients.client("lambda").get_function_concurrency(FunctionName=function)
+        except ClientError as exc:  # a stack that rolled back has no functions left
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return 0
+            raise
+        return int(answer.get("ReservedConcurrentExecutions") or 0)
 
     def _protect(self, stack: str) -> None:
         # Change sets cannot carry termination protection: it is a call of its own, after success.
@@ -158,7 +185,7 @@ class Deployer:
 
     def diff(self, options: DeployOptions) -> ChangeSet:
         """The change set deploy would execute, then deleted (with the shell stack of a CREATE)."""
-        body = self._render(options)
+        body = self._render(self._settings(options))
         stack = describe_stack(self.cfn, options.stack_name)
         bucket = options.bucket or _parameter(stack, "ArtifactBucket") or self._bucket(None, create=False)
         with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
@@ -186,13 +213,18 @@ class Deployer:
             self.ui.say(f"{done} artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
         return name
 
-    def _render(self, options: DeployOptions) -> str:
-        """The template as compact JSON (well under the body limit; key order kept for readers)."""
-        from webhookctl.render import load_settings, template_dict
+    def _settings(self, options: DeployOptions) -> Settings:
+        from webhookctl.render import load_settings
 
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
             self.ui.say(f"warning: {warning}")
+        return settings
+
+    def _render(self, settings: Settings) -> str:
+        """The template as compact JSON (well under the body limit; key order kept for readers)."""
+        from webhookctl.render import template_dict
+
         return json.dumps(template_dict(settings), separators=(",", ":"))
 
     def _plan(self, options: DeployOptions, body: str, stack: dict[str, Any] | None, bucket: str,

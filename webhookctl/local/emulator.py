@@ -84,7 +84,29 @@ def install_patches() -> None:
         _patch_s3_tls_condition()
         _patch_apigateway_account()
         _patch_atomic_dynamodb()
+        _patch_lambda_account_settings()
         _patched = True
+
+
+def _patch_lambda_account_settings() -> None:
+    """GetAccountSettings (deploy's concurrency preflight): the quota moto itself models for
+    PutFunctionConcurrency (MOTO_LAMBDA_CONCURRENCY_QUOTA, AWS's default 1000), minus what functions reserve."""
+    import os
+
+    from moto.awslambda import responses, urls
+
+    def get_account_settings(self: Any) -> Any:
+        limit = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000"))
+        functions = list(self.backend.list_functions())
+        reserved = sum(int(f.reserved_concurrency or 0) for f in functions)
+        return 200, {}, json.dumps({
+            "AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit - reserved,
+                             "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                             "CodeSizeZipped": 52428800},
+            "AccountUsage": {"FunctionCount": len(functions), "TotalCodeSize": 0}})
+
+    responses.LambdaResponse.get_account_settings = get_account_settings
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = responses.LambdaResponse.dispatch
 
 
 def _patch_atomic_dynamodb() -> None:

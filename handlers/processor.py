@@ -15,7 +15,6 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
@@ -87,7 +86,7 @@ def process_record(record: dict, dynamodb: Any, table: str, clock: Callable[[], 
     if canonical is not None and canonical.occurred_at is None:  # the event carries no time of its own
         canonical = dataclasses.replace(canonical, occurred_at=_string(item, "receivedAt"))
     new_status = contract.IGNORED if canonical is None else contract.PROCESSED
-    if not write_result(dynamodb, table, key, canonical, iso_time(clock())):
+    if not write_result(dynamodb, table, key, canonical, contract.item_time(clock())):
         return {"webhookId": webhook, "outcome": "finished by another copy"}
     return {"webhookId": webhook, "outcome": new_status}
 
@@ -154,5 +153,3 @@ def _string(item: dict, name: str) -> str | None:
     return (item.get(name) or {}).get("S")
 
 
-def iso_time(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -40,7 +40,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -232,7 +231,7 @@ def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
         "eventId": {"S": event.event_id},
         "eventType": {"S": event.event_type},
         "status": {"S": contract.RECEIVED},
-        "receivedAt": {"S": iso_time(now)},
+        "receivedAt": {"S": contract.item_time(now)},
         "payload": {"S": event.payload},
         "expiresAt": {"N": str(int(now) + deps.config.event_ttl_days * 86400)},
     }
@@ -264,7 +263,7 @@ def enqueue(event: Event, deps: Deps) -> None:
             ExpressionAttributeValues={
                 ":enqueued": {"S": contract.ENQUEUED},
                 ":received": {"S": contract.RECEIVED},
-                ":now": {"S": iso_time(deps.clock())},
+                ":now": {"S": contract.item_time(deps.clock())},
             },
         )
     except ClientError as error:
@@ -288,8 +287,6 @@ def key(webhook_id: str) -> dict[str, dict[str, str]]:
     return {"webhookId": {"S": webhook_id}, "timestamp": {"S": contract.ITEM_TIMESTAMP}}
 
 
-def iso_time(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def error_code(error: ClientError) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from webhookctl.handlers.webhook_common import contract
@@ -38,9 +37,7 @@ class RequeueResult:
 
 def stuck_events(dynamodb: Any, table: str, stored_before_ms: int) -> Iterator[StuckEvent]:
     """Items still RECEIVED that were stored before the cutoff (a scan: the table keeps event_ttl_days)."""
-    # receivedAt is ISO 8601 UTC with milliseconds and a Z, so text order is time order.
-    cutoff = datetime.fromtimestamp(stored_before_ms / 1000, UTC).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    cutoff = contract.item_time(stored_before_ms / 1000)
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table, ConsistentRead=True,
         FilterExpression="#status = :received AND receivedAt < :cutoff",

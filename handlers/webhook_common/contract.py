@@ -8,6 +8,7 @@ Queue message contract (also read by `webhookctl dlq peek/redrive`): the body is
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 RECEIVED = "RECEIVED"  # stored, not yet known to be on the queue: a redelivery re-enqueues it
@@ -23,6 +24,11 @@ ITEM_TIMESTAMP = "event"
 MAX_EVENT_ID_LENGTH = 256
 MAX_EVENT_TYPE_LENGTH = 256
 UNKNOWN_EVENT_TYPE = "unknown"
+
+
+def item_time(seconds: float) -> str:
+    """receivedAt / processedAt: ISO 8601 UTC with milliseconds and a Z, so text order is time order."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def webhook_id(provider: str, event_id: Any) -> str | None:

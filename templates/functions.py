@@ -89,7 +89,7 @@ def _function(*, t: Template, s: Settings, kind: str, artifacts: Artifacts, keys
         f"{title}LogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=s.log_retention_days,
         KmsKeyId=GetAtt(keys.key, "Arn"), DeletionPolicy="Delete", UpdateReplacePolicy="Delete"))
     role = add_role(t, f"{title}Role", s.name(f"{kind}-role"),
-                    [*runtime_statements(log_group), *statements(s, storage, queues, keys)])
+                    [*runtime_statements(log_group), *statements(storage, queues, keys)])
     function = t.add_resource(fn.Function(
         f"{title}Function",
         FunctionName=name,

@@ -17,7 +17,6 @@ from troposphere import logs as tlogs
 from .common import service
 from .keys import Keys
 from .queues import Queues
-from .settings import Settings
 from .storage import Storage
 
 
@@ -50,7 +49,7 @@ def use_key(keys: Keys, actions: list, via: tuple[str, ...]) -> Statement:
                      Condition=Condition(StringEquals("kms:ViaService", [service(v) for v in via])))
 
 
-def receiver_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def receiver_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
     return [
         Statement(Sid="StoreWebhooks", Effect=Allow,
                   Action=[ddb.GetItem, ddb.PutItem, ddb.UpdateItem],
@@ -63,7 +62,7 @@ def receiver_statements(s: Settings, storage: Storage, queues: Queues, keys: Key
     ]
 
 
-def processor_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def processor_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
     return [
         Statement(Sid="ConsumeProcessingQueue", Effect=Allow,
                   Action=[sqs.ReceiveMessage, sqs.DeleteMessage, sqs.ChangeMessageVisibility,
@@ -75,7 +74,7 @@ def processor_statements(s: Settings, storage: Storage, queues: Queues, keys: Ke
     ]
 
 
-def audit_statements(s: Settings, storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def audit_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
     return [
         Statement(Sid="ReadTableStream", Effect=Allow,
                   Action=[ddb.DescribeStream, ddb.GetRecords, ddb.GetShardIterator],

@@ -224,3 +224,15 @@ def test_secret_starts_empty_and_uses_the_key(resources):
     secret = props(resources, "SigningSecrets")
     assert secret["SecretString"] == "{}"
     assert secret["KmsKeyId"] == {"Ref": "EncryptionKey"}
+
+
+def test_every_declared_output_is_published_and_exported_under_the_stack_name(template):
+    from webhookctl.templates import OUTPUTS
+
+    outputs = template["Outputs"]
+    assert sorted(outputs) == sorted(OUTPUTS)
+    for key, output in outputs.items():
+        assert output["Export"] == {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{key}"}}
+    assert len([k for k in outputs if k.endswith("AlarmName")]) == len(of_type(template["Resources"],
+                                                                                "AWS::CloudWatch::Alarm"))
+    assert outputs["WebhookUrl"]["Value"]["Fn::Sub"][0].endswith("/live/webhook/")

@@ -2,7 +2,7 @@
 
 - Every test runs with fake AWS credentials and a fixed region, and with the user's AWS config files,
   profile and endpoint hidden: no test can reach real AWS, whatever the machine has configured.
-- `emulator`: one local AWS emulator (webhookctl.local.emulator, moto's server on 127.0.0.1) for the
+- `emulator`: one local AWS emulator (webhookctl.tryit.emulator, moto's server on 127.0.0.1) for the
   whole session. Ask for `clean_emulator` instead to start from an empty account (a reset costs a few ms).
 - `emulator_clients(emulator)` / `emulator_app(emulator)`: AwsClients / AppContext pointed at it, for
   calling services directly or `CliRunner().invoke(cli, [...], obj=emulator_app(emulator))`.
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from webhookctl.aws import AwsClients, AwsTarget
-from webhookctl.context import AppContext
+from webhookctl.edge.aws import AwsClients, AwsTarget
+from webhookctl.edge.context import AppContext
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -42,7 +42,7 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Any]:
     """The session's emulator (started on first use, stopped at the end): `.url`, `.reset()`."""
-    from webhookctl.local.emulator import start_emulator
+    from webhookctl.tryit.emulator import start_emulator
 
     with start_emulator() as running:
         yield running

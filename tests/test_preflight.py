@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 from moto import mock_aws
 
-from webhookctl.preflight import APIGATEWAY_ROLE_FIX, apigateway_logging_problem
+from webhookctl.stack.preflight import APIGATEWAY_ROLE_FIX, apigateway_logging_problem
 
 
 def test_missing_apigateway_logging_role_is_reported_with_the_fix():
@@ -53,7 +53,7 @@ class FakeLambda:
 
 
 def test_a_new_accounts_small_quota_cannot_hold_any_reservation():
-    from webhookctl.preflight import concurrency_problem
+    from webhookctl.stack.preflight import concurrency_problem
 
     problem = concurrency_problem(FakeLambda(quota=10, unreserved=10), wanted=15, reserved_now=0)
     assert problem.startswith("the functions would reserve 15 concurrent executions, but this account's Lambda "
@@ -62,7 +62,7 @@ def test_a_new_accounts_small_quota_cannot_hold_any_reservation():
 
 
 def test_an_update_needs_only_the_difference():
-    from webhookctl.preflight import concurrency_problem
+    from webhookctl.stack.preflight import concurrency_problem
 
     # GIVEN a 200 quota where this stack already reserves 15 (185 unreserved)
     account = FakeLambda(quota=200, unreserved=185)

@@ -9,25 +9,25 @@ from typing import Any
 import click
 
 from webhookctl import __version__
-from webhookctl.context import AppContext
-from webhookctl.errors import WebhookctlError
+from webhookctl.edge.context import AppContext
+from webhookctl.edge.errors import WebhookctlError
 
 # name -> "module:attribute"; a command's module is imported only when it runs or --help lists it,
 # and no command module imports boto3 at import time (render and --help stay fast and offline).
 COMMANDS = {
-    "render": "webhookctl.commands.render:render",
+    "render": "webhookctl.commands.build:render",
     "package": "webhookctl.commands.stack:package",
     "deploy": "webhookctl.commands.stack:deploy",
     "diff": "webhookctl.commands.stack:diff",
     "status": "webhookctl.commands.stack:status",
     "destroy": "webhookctl.commands.stack:destroy",
-    "dlq": "webhookctl.commands.ops:dlq",
-    "alarms": "webhookctl.commands.ops:alarms",
-    "secrets": "webhookctl.commands.ops:secrets",
-    "logs": "webhookctl.commands.ops:logs",
-    "requeue": "webhookctl.commands.ops:requeue",
-    "local": "webhookctl.commands.local:local",
-    "send": "webhookctl.commands.local:send",
+    "dlq": "webhookctl.commands.operate:dlq",
+    "alarms": "webhookctl.commands.operate:alarms",
+    "secrets": "webhookctl.commands.operate:secrets",
+    "logs": "webhookctl.commands.operate:logs",
+    "requeue": "webhookctl.commands.operate:requeue",
+    "local": "webhookctl.commands.tryit:local",
+    "send": "webhookctl.commands.tryit:send",
 }
 
 
@@ -38,7 +38,7 @@ def translate(exc: BaseException) -> click.ClickException | None:
         error.exit_code = exc.exit_code
         return error
     if type(exc).__module__.startswith("botocore"):
-        from webhookctl.awserrors import describe_aws_error
+        from webhookctl.edge.awserrors import describe_aws_error
 
         message, code = describe_aws_error(exc)
         error = click.UsageError(message) if code == 2 else click.ClickException(message)
@@ -78,7 +78,7 @@ class LazyGroup(click.Group):
 
 def _use_local(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
-        from webhookctl.local.state import local_endpoint
+        from webhookctl.tryit.state import local_endpoint
 
         try:
             ctx.ensure_object(AppContext).endpoint_url = local_endpoint()

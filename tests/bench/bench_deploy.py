@@ -24,7 +24,7 @@ def run() -> list[str]:
 
 
 def _packaging(tmp: Path) -> list[str]:
-    from webhookctl.packaging import package_all
+    from webhookctl.build.packaging import package_all
 
     package_all(tmp / "cold", cache_dir=tmp / "cache")  # fills the layer cache
     samples = []
@@ -37,7 +37,7 @@ def _packaging(tmp: Path) -> list[str]:
 
 
 def _noop_redeploy(tmp: Path) -> list[str]:
-    from webhookctl.local.emulator import start_emulator
+    from webhookctl.tryit.emulator import start_emulator
 
     exe = shutil.which("webhookctl", path=str(Path(sys.executable).parent)) or "webhookctl"
     with start_emulator() as emulator:

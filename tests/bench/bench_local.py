@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tests.bench.measure import verdict
-from webhookctl.send import percentile
+from webhookctl.tryit.send import percentile
 
 COUNT = 1000
 CONCURRENCY = 8

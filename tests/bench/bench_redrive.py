@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter, deque
 
-from webhookctl.redrive import ClientMover, MoverOptions, RedriveFilter
+from webhookctl.operate.redrive import ClientMover, MoverOptions, RedriveFilter
 
 LATENCY = 0.020
 MESSAGES = 2000

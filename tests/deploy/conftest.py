@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 
 from webhookctl.cli import cli
 from webhookctl.commands import stack as stack_commands
-from webhookctl.deploy import PackageConfig
-from webhookctl.events import Timing
+from webhookctl.stack.deploy import PackageConfig
+from webhookctl.stack.stack_events import Timing
 
 
 class FakeClock:

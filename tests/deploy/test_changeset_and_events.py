@@ -11,9 +11,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from tests.deploy.conftest import FakeClock
-from webhookctl.changeset import ChangeSetRequest, TemplateSource, changes_table, create_change_set
-from webhookctl.errors import StackError
-from webhookctl.events import EventStream, Timing, first_failure, format_event
+from webhookctl.edge.errors import StackError
+from webhookctl.stack.changeset import ChangeSetRequest, TemplateSource, changes_table, create_change_set
+from webhookctl.stack.stack_events import EventStream, Timing, first_failure, format_event
 
 CS_ID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/webhookctl-1/abc"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/payment-webhooks-t/xyz"

@@ -309,7 +309,7 @@ def test_no_region_is_a_usage_error_with_the_fix(command: list[str], monkeypatch
 
 def test_a_template_over_the_body_limit_is_passed_by_s3_url(app: Any, run: Callable[..., Result],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhookctl import deploy as deploy_module
+    from webhookctl.stack import deploy as deploy_module
 
     monkeypatch.setattr(deploy_module, "TEMPLATE_BODY_LIMIT", 1000)
     result = run(app, "deploy", "--suffix", SUFFIX, "--yes")

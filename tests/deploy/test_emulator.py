@@ -14,7 +14,7 @@ from click.testing import Result
 
 from tests.conftest import ACCOUNT, REGION, emulator_app
 from webhookctl.commands import stack as stack_commands
-from webhookctl.deploy import PackageConfig
+from webhookctl.stack.deploy import PackageConfig
 
 pytestmark = pytest.mark.slow
 

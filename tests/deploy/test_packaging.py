@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from webhookctl.cli import cli
-from webhookctl.errors import PackagingError
-from webhookctl.packaging import (
+from webhookctl.build.packaging import (
     LAYER_PLATFORM,
     build_handlers_zip,
     build_layer_zip,
     describe_pip_failure,
     layer_cache_key,
 )
+from webhookctl.cli import cli
+from webhookctl.edge.errors import PackagingError
 
 INSTALLED_HANDLERS = Path(str(files("webhookctl.handlers")))
 
@@ -202,7 +202,7 @@ def test_real_layer_has_the_python_prefix_and_only_arm64_cp311_or_pure_wheels(re
 
 def test_package_command_prints_both_artifacts_without_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from webhookctl.commands import stack
-    from webhookctl.deploy import PackageConfig
+    from webhookctl.stack.deploy import PackageConfig
 
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("")

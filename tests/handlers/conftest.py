@@ -122,7 +122,7 @@ def create_resources() -> Aws:
 def faithful_moto() -> None:
     """moto as the emulator serves it: among other fixes, each DynamoDB request is atomic, which the
     concurrency tests need as much as AWS's conditional writes do."""
-    from webhookctl.local.emulator import install_patches
+    from webhookctl.tryit.emulator import install_patches
 
     install_patches()
 

@@ -11,7 +11,7 @@ import receiver
 from botocore.exceptions import EndpointConnectionError
 from webhook_common import runtime
 
-from webhookctl.requeue import StuckEvent, requeue, stuck_events
+from webhookctl.operate.requeue import StuckEvent, requeue, stuck_events
 
 from .conftest import TABLE, status_changes
 from .test_receiver import FailingOnce, answer, deps, sample_event

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from webhookctl.local.sandbox import Sandbox, SandboxOptions, aws_environment, start_sandbox
+from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, aws_environment, start_sandbox
 
 
 class Shown:

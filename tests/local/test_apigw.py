@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from webhookctl.local import apigw
+from webhookctl.tryit import apigw
 
 
 def request(body: bytes = b'{"id":"evt_1"}', target: str = "/webhook/stripe?x=1&x=2", method: str = "POST",

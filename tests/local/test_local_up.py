@@ -90,7 +90,7 @@ def test_send_local_without_a_sandbox_says_how_to_start_one(tmp_path):
 
 
 def test_local_down_with_a_stale_state_file_removes_it(tmp_path):
-    from webhookctl.local.state import LocalState, write_state
+    from webhookctl.tryit.state import LocalState, write_state
 
     dead = subprocess.Popen(["true"])  # a pid that has exited and been reaped
     dead.wait()

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.conftest import emulator_clients
-from webhookctl.local.functions import Invocation
-from webhookctl.local.pollers import (
+from webhookctl.tryit.functions import Invocation
+from webhookctl.tryit.pollers import (
     DepthAlarm,
     QueuePoller,
     StreamPoller,
@@ -213,7 +213,7 @@ def test_seeded_secrets_have_each_providers_format():
     import base64
     import binascii
 
-    from webhookctl.local.sandbox import secrets_table, seed_secrets
+    from webhookctl.tryit.sandbox import secrets_table, seed_secrets
 
     document = seed_secrets("http://127.0.0.1:8765/webhook/")
     assert sorted(document) == ["adyen", "checkout", "github", "paddle", "razorpay", "square", "standard",
@@ -226,8 +226,8 @@ def test_seeded_secrets_have_each_providers_format():
 
 
 def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():
-    from webhookctl.local.console import Tracker
-    from webhookctl.local.gateway import Exchange
+    from webhookctl.tryit.console import Tracker
+    from webhookctl.tryit.gateway import Exchange
 
     shown = []
     tracker = Tracker(lambda kind, line: shown.append((kind, line)), clock=lambda: 100.5)
@@ -246,7 +246,7 @@ def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():
 
 
 def test_environment_puts_back_what_was_there(monkeypatch):
-    from webhookctl.local.sandbox import Environment
+    from webhookctl.tryit.sandbox import Environment
 
     monkeypatch.setenv("WH6_KEPT", "before")
     monkeypatch.delenv("WH6_NEW", raising=False)

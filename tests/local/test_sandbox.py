@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from tests.local.conftest import wait_for
-from webhookctl import send
 from webhookctl.cli import cli
-from webhookctl.context import AppContext
-from webhookctl.samples import PROVIDERS, sample_event
-from webhookctl.send import Target
+from webhookctl.edge.context import AppContext
 from webhookctl.templates import outputs as keys
+from webhookctl.tryit import send
+from webhookctl.tryit.samples import PROVIDERS, sample_event
+from webhookctl.tryit.send import Target
 
 
 def target(sandbox, provider: str) -> Target:

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from webhookctl import send
 from webhookctl.cli import cli
-from webhookctl.samples import KINDS, PROVIDERS, sample_event
+from webhookctl.tryit import send
+from webhookctl.tryit.samples import KINDS, PROVIDERS, sample_event
 
 NOW = int(time.time())  # for events whose signature time is never checked against the clock
 URL = "https://hooks.example.com/live/webhook/square"
@@ -187,7 +187,7 @@ def test_secret_entry_signs_with_the_newest_secret_and_its_options(document, exp
 
 
 def test_secret_entry_without_the_provider_says_how_to_add_one():
-    from webhookctl.errors import UsageError
+    from webhookctl.edge.errors import UsageError
 
     with pytest.raises(UsageError, match="secrets set --provider adyen"):
         send.secret_entry(json.dumps({"stripe": ["x"]}), "adyen", "secret S")

@@ -18,9 +18,9 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from click.testing import CliRunner, Result
 
-from webhookctl.aws import AwsClients
 from webhookctl.cli import cli
-from webhookctl.context import AppContext
+from webhookctl.edge.aws import AwsClients
+from webhookctl.edge.context import AppContext
 
 REGION = "us-east-1"
 SUFFIX = "ops"
@@ -106,7 +106,7 @@ class Pipeline:
         return CliRunner().invoke(cli, list(args), obj=self.app(**overrides), input=input)
 
     def counts(self, url: str) -> tuple[int, int, int]:
-        from webhookctl.dlq import queue_counts
+        from webhookctl.operate.dlq import queue_counts
 
         return queue_counts(self.sqs, url)
 

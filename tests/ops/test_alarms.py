@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.ops.conftest import ALARMS, FAKE_CREDENTIALS, REGION, SUFFIX
-from webhookctl.alarms import alarm_names, alarm_report
+from webhookctl.operate.alarms import alarm_names, alarm_report
 
 
 def test_alarm_names_are_the_outputs_ending_in_alarm_name():

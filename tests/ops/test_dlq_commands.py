@@ -163,7 +163,7 @@ def test_purge_refuses_without_yes_then_purges_then_reports_purge_in_progress(pi
 
 
 def test_purge_asks_in_a_terminal_and_declining_keeps_messages(pipeline, monkeypatch):
-    import webhookctl.commands.ops as ops
+    import webhookctl.commands.operate as ops
 
     monkeypatch.setattr(ops, "is_terminal", lambda: True)
     fill(pipeline.sqs, pipeline.dlq_url, [webhook_message(1)])

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from tests.ops.conftest import SUFFIX
-from webhookctl.errors import UsageError
-from webhookctl.logs import fetch, follow, parse_since
+from webhookctl.edge.errors import UsageError
+from webhookctl.operate.logs import fetch, follow, parse_since
 
 NOW = 1767225600.0  # 2026-01-01T00:00:00Z
 
@@ -94,7 +94,7 @@ def test_logs_bad_since_is_a_usage_error_before_any_call(pipeline):
 
 @pytest.mark.slow
 def test_logs_follow_polls_until_ctrl_c_and_exits_cleanly(pipeline, monkeypatch):
-    import webhookctl.commands.ops as ops
+    import webhookctl.commands.operate as ops
 
     # GIVEN one receiver event, and Ctrl-C during the first wait between polls
     group = pipeline.outputs["ReceiverLogGroupName"]

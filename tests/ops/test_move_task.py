@@ -8,10 +8,10 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from tests.ops.conftest import FAKE_CREDENTIALS, REGION, SUFFIX, stubbed_cloudformation
-from webhookctl.aws import AwsClients
 from webhookctl.cli import cli
-from webhookctl.context import AppContext
-from webhookctl.redrive import (
+from webhookctl.edge.aws import AwsClients
+from webhookctl.edge.context import AppContext
+from webhookctl.operate.redrive import (
     MoveTaskBusy,
     MoveTaskCancelled,
     MoveTaskFailed,
@@ -116,7 +116,7 @@ def test_in_process_moto_not_implemented_means_unsupported():
 
 def test_cli_uses_the_move_task_without_filters(sqs, monkeypatch):
     # GIVEN a stack whose DLQ supports move tasks
-    import webhookctl.commands.ops as ops
+    import webhookctl.commands.operate as ops
 
     monkeypatch.setattr(ops, "sleep", lambda seconds: None)
     expect_start(sqs)

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.ops.conftest import contents, drain, fill, webhook_message
-from webhookctl.redrive import ClientMover, MoverOptions, RateLimiter, RedriveFilter, copy_entry
+from webhookctl.operate.redrive import ClientMover, MoverOptions, RateLimiter, RedriveFilter, copy_entry
 
 pytestmark = pytest.mark.slow
 
@@ -234,7 +234,7 @@ def test_knowing_the_start_count_keeps_a_filtered_run_going_past_crowds_of_skipp
 
 def test_ctrl_c_stops_the_workers_after_their_current_batch(monkeypatch):
     # GIVEN Ctrl-C arrives while the main thread waits for the workers
-    import webhookctl.redrive as redrive
+    import webhookctl.operate.redrive as redrive
 
     real_wait = redrive.wait
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from tests.ops.conftest import SUFFIX, drain
-from webhookctl.errors import UsageError
-from webhookctl.secrets import SecretDocumentError, summarize, with_secret, without
+from webhookctl.edge.errors import UsageError
+from webhookctl.operate.secrets import SecretDocumentError, summarize, with_secret, without
 
 NEW, OLD = "whsec_new_0123456789abcdef", "whsec_old_fedcba9876543210"
 
@@ -88,7 +88,7 @@ def test_set_from_stdin_rotates_then_list_shows_counts_only(pipeline):
 @slow
 def test_set_from_file_with_option_then_the_verifier_accepts_the_new_secret(pipeline, tmp_path):
     from webhookctl.handlers.webhook_common.providers import PROVIDERS, InvalidSignature, sign_request
-    from webhookctl.secrets import provider_entry
+    from webhookctl.operate.secrets import provider_entry
 
     # GIVEN Square's old key, then a new one from a file plus its notification URL
     url = "https://hooks.example.com/webhook/square"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from webhookctl.render import render_template
+from webhookctl.build.render import render_template
 from webhookctl.templates import Settings
 
 

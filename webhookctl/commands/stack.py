@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from webhookctl.context import AppContext, pass_app
-from webhookctl.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
+from webhookctl.commands.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
+from webhookctl.edge.context import AppContext, pass_app
 
 if TYPE_CHECKING:
-    from webhookctl.deploy import Deployer
+    from webhookctl.stack.deploy import Deployer
 
 # Tests replace these (instant sleeps, a tmp layer cache); commands read them when they run.
 TIMING: Any = None
@@ -33,14 +33,14 @@ class ClickUi:
 
 
 def _deployer(app: AppContext) -> Deployer:
-    from webhookctl.deploy import Deployer, PackageConfig
-    from webhookctl.events import Timing
+    from webhookctl.stack.deploy import Deployer, PackageConfig
+    from webhookctl.stack.stack_events import Timing
 
     return Deployer(app.clients, ClickUi(is_terminal()), TIMING or Timing(), PACKAGING or PackageConfig())
 
 
 def _echo_outputs(outputs: dict[str, str]) -> None:
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
 
     if outputs:
         click.echo(table(("OUTPUT", "VALUE"), sorted(outputs.items())))
@@ -56,8 +56,8 @@ def _dump(value: Any) -> None:
 @format_option
 def package(output_dir: Path, output_format: str) -> None:
     """Build handlers.zip and layer.zip (no AWS needed)."""
-    from webhookctl.deploy import PackageConfig
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
+    from webhookctl.stack.deploy import PackageConfig
 
     artifacts = (PACKAGING or PackageConfig()).build(output_dir)
     rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
@@ -90,8 +90,8 @@ def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | No
            tag_pairs: tuple[str, ...], yes: bool, no_execute: bool, fail_on_empty: bool, protect: bool,
            output_format: str) -> None:
     """Package, upload what changed, and create or update the stack through a change set."""
-    from webhookctl.changeset import changes_json
-    from webhookctl.deploy import DeployOptions
+    from webhookctl.stack.changeset import changes_json
+    from webhookctl.stack.deploy import DeployOptions
 
     options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"),
                             tags=_stack_tags(tag_pairs), bucket=bucket, yes=yes,
@@ -116,9 +116,9 @@ def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | No
 def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None, fail: bool,
          output_format: str) -> None:
     """Show the change set deploy would execute (created, printed, deleted)."""
-    from webhookctl.changeset import changes_json, changes_table
-    from webhookctl.deploy import DeployOptions
-    from webhookctl.errors import WebhookctlError
+    from webhookctl.edge.errors import WebhookctlError
+    from webhookctl.stack.changeset import changes_json, changes_table
+    from webhookctl.stack.deploy import DeployOptions
 
     options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"), bucket=bucket)
     change_set = _deployer(app).diff(options)
@@ -141,7 +141,7 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
 @pass_app
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Stack status, last update and outputs."""
-    from webhookctl.stack_outputs import deployed_description, outputs_of
+    from webhookctl.stack.outputs import deployed_description, outputs_of
     from webhookctl.templates.settings import stack_name
 
     name = stack_name(suffix)

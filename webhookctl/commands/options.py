@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from webhookctl.context import AppContext
+from webhookctl.edge.context import AppContext
 from webhookctl.templates.settings import SUFFIX_PATTERN, SUFFIX_RULE
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from webhookctl.local import apigw
-from webhookctl.local.pollers import Invoke
+from webhookctl.tryit import apigw
+from webhookctl.tryit.pollers import Invoke
 
 # API Gateway's payload limit; larger requests never reach the function.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024

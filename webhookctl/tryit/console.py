@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from webhookctl.jsondoc import json_object
-from webhookctl.local.functions import LocalFunction
+from webhookctl.edge.jsondoc import json_object
+from webhookctl.tryit.functions import LocalFunction
 
 
 class Tracker:

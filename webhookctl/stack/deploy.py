@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from webhookctl import bucket as buckets
-from webhookctl.changeset import ChangeSet, ChangeSetRequest, TemplateSource, changes_table, create_change_set
-from webhookctl.errors import NotConfirmed, StackError
-from webhookctl.events import (
+from webhookctl.build.packaging import Artifacts, PipRunner, package_all
+from webhookctl.edge.errors import NotConfirmed, StackError
+from webhookctl.stack import bucket as buckets
+from webhookctl.stack.changeset import ChangeSet, ChangeSetRequest, TemplateSource, changes_table, create_change_set
+from webhookctl.stack.outputs import describe_stack, outputs_of
+from webhookctl.stack.preflight import apigateway_logging_problem, concurrency_problem
+from webhookctl.stack.stack_events import (
     DEPLOY_SUCCESS,
     REVIEW,
     EventStream,
@@ -23,9 +26,6 @@ from webhookctl.events import (
     is_in_progress,
     wait_for_stack,
 )
-from webhookctl.packaging import Artifacts, PipRunner, package_all
-from webhookctl.preflight import apigateway_logging_problem, concurrency_problem
-from webhookctl.stack_outputs import describe_stack, outputs_of
 from webhookctl.templates.outputs import PROCESSOR_FUNCTION, RECEIVER_FUNCTION
 from webhookctl.templates.settings import Settings
 from webhookctl.templates.settings import stack_name as stack_name_for
@@ -214,7 +214,7 @@ class Deployer:
         return name
 
     def _settings(self, options: DeployOptions) -> Settings:
-        from webhookctl.render import load_settings
+        from webhookctl.build.render import load_settings
 
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
@@ -223,7 +223,7 @@ class Deployer:
 
     def _render(self, settings: Settings) -> str:
         """The template as compact JSON (well under the body limit; key order kept for readers)."""
-        from webhookctl.render import template_dict
+        from webhookctl.build.render import template_dict
 
         return json.dumps(template_dict(settings), separators=(",", ":"))
 

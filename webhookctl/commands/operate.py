@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from webhookctl.context import AppContext, pass_app
-from webhookctl.errors import NotConfirmed
-from webhookctl.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
+from webhookctl.commands.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
+from webhookctl.edge.context import AppContext, pass_app
+from webhookctl.edge.errors import NotConfirmed
 
 
 def sleep(seconds: float) -> None:
@@ -22,7 +22,7 @@ def sleep(seconds: float) -> None:
 
 
 def load_stack(app: AppContext, suffix: str) -> Any:
-    from webhookctl import stack_outputs
+    from webhookctl.stack import outputs as stack_outputs
 
     return stack_outputs.load_stack(app.clients.cloudformation, suffix)
 
@@ -68,8 +68,8 @@ def _age(seconds: int | None) -> str:
 @ops_command(dlq, format_option)
 def stats(app: AppContext, suffix: str, output_format: str) -> None:
     """Visible, in-flight and delayed counts and the oldest message's age, for both queues."""
-    from webhookctl.dlq import queue_stats
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
+    from webhookctl.operate.dlq import queue_stats
     from webhookctl.templates import outputs as keys
 
     stack = load_stack(app, suffix)
@@ -96,8 +96,8 @@ def _when(ms: int | None) -> str:
                           help="At most this many messages."))
 def peek(app: AppContext, suffix: str, output_format: str, limit: int) -> None:
     """Show DLQ messages without consuming them (ids and routing fields only, never payloads)."""
-    from webhookctl.dlq import peek as peek_messages
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
+    from webhookctl.operate.dlq import peek as peek_messages
     from webhookctl.templates import outputs as keys
 
     messages = peek_messages(app.clients.sqs, load_stack(app, suffix).require(keys.DEAD_LETTER_QUEUE_URL),
@@ -127,7 +127,7 @@ def peek(app: AppContext, suffix: str, output_format: str, limit: int) -> None:
 def redrive(app: AppContext, suffix: str, limit: int | None, rate: int | None, provider: str | None,
             event_type: str | None, dry_run: bool, client_side: bool, workers: int) -> None:
     """Move DLQ messages back to the processing queue (never deleting one before its copy is sent)."""
-    from webhookctl.redrive import MoverOptions, RedriveFilter
+    from webhookctl.operate.redrive import MoverOptions, RedriveFilter
     from webhookctl.templates import outputs as keys
 
     stack = load_stack(app, suffix)
@@ -163,7 +163,7 @@ def _client_side_reason(app: AppContext, message_filter: Any, limit: int | None,
 
 def _try_move_task(app: AppContext, stack: Any, rate: int | None) -> tuple[Any, str | None]:
     """(result, None), or (None, why not) when the move-task API is unavailable to this caller."""
-    from webhookctl.redrive import MoveTaskUnsupported, move_task_redrive
+    from webhookctl.operate.redrive import MoveTaskUnsupported, move_task_redrive
     from webhookctl.templates import outputs as keys
 
     sqs = app.clients.sqs
@@ -183,8 +183,8 @@ def _try_move_task(app: AppContext, stack: Any, rate: int | None) -> tuple[Any, 
 
 
 def _client_side(app: AppContext, dlq_url: str, target_url: str, message_filter: Any, options: Any) -> Any:
-    from webhookctl.dlq import queue_counts
-    from webhookctl.redrive import ClientMover
+    from webhookctl.operate.dlq import queue_counts
+    from webhookctl.operate.redrive import ClientMover
 
     sqs = app.clients.sqs
     visible = queue_counts(sqs, dlq_url)[0]
@@ -207,8 +207,8 @@ def _client_side(app: AppContext, dlq_url: str, target_url: str, message_filter:
 @ops_command(dlq, yes_option)
 def purge(app: AppContext, suffix: str, yes: bool) -> None:
     """Delete every message on the DLQ (asks first; --yes when there is no terminal)."""
-    from webhookctl.dlq import purge as purge_queue
-    from webhookctl.dlq import queue_counts
+    from webhookctl.operate.dlq import purge as purge_queue
+    from webhookctl.operate.dlq import queue_counts
     from webhookctl.templates import outputs as keys
 
     url = load_stack(app, suffix).require(keys.DEAD_LETTER_QUEUE_URL)
@@ -230,8 +230,8 @@ def alarms() -> None:
 @ops_command(alarms, format_option)
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Every alarm's state, reason and since when; exit 1 if any is in ALARM (or missing)."""
-    from webhookctl.alarms import alarm_names, alarm_report
-    from webhookctl.errors import StackError
+    from webhookctl.edge.errors import StackError
+    from webhookctl.operate.alarms import alarm_names, alarm_report
 
     stack = load_stack(app, suffix)
     names = alarm_names(stack.outputs)
@@ -266,7 +266,7 @@ def secrets() -> None:
 def set_secret(app: AppContext, suffix: str, provider: str, from_file: Any, replace: bool,
                provider_options: tuple[str, ...]) -> None:
     """Add a signing secret (newest first; earlier ones stay valid for rotation unless --replace)."""
-    from webhookctl import secrets as docs
+    from webhookctl.operate import secrets as docs
     from webhookctl.templates import outputs as keys
 
     docs.check_provider(provider, docs.known_providers())
@@ -294,8 +294,8 @@ def _read_secret(from_file: Any) -> str:
 @ops_command(secrets, format_option, name="list")
 def list_secrets(app: AppContext, suffix: str, output_format: str) -> None:
     """Providers and how many secrets each holds (never a value)."""
-    from webhookctl import secrets as docs
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
+    from webhookctl.operate import secrets as docs
     from webhookctl.templates import outputs as keys
 
     arn = load_stack(app, suffix).require(keys.SIGNING_SECRET_ARN)
@@ -318,7 +318,7 @@ def list_secrets(app: AppContext, suffix: str, output_format: str) -> None:
                           help="Remove only the older secrets (finishes a rotation)."))
 def remove(app: AppContext, suffix: str, yes: bool, provider: str, keep_newest: bool) -> None:
     """Remove a provider's secrets (its webhooks then fail verification), or only the older ones."""
-    from webhookctl import secrets as docs
+    from webhookctl.operate import secrets as docs
     from webhookctl.templates import outputs as keys
 
     arn = load_stack(app, suffix).require(keys.SIGNING_SECRET_ARN)
@@ -346,7 +346,7 @@ def remove(app: AppContext, suffix: str, yes: bool, provider: str, keep_newest: 
 @pass_app
 def logs(app: AppContext, suffix: str, function: str, since: str, follow: bool, pattern: str | None) -> None:
     """A function's CloudWatch Logs events."""
-    from webhookctl import logs as log_events
+    from webhookctl.operate import logs as log_events
     from webhookctl.templates.outputs import LOG_GROUP_OUTPUTS
 
     start_ms = log_events.parse_since(since, time.time())
@@ -373,9 +373,9 @@ def logs(app: AppContext, suffix: str, function: str, since: str, follow: bool, 
 @pass_app
 def requeue(app: AppContext, suffix: str, older_than: str, dry_run: bool, output_format: str) -> None:
     """Enqueue events that were stored but never enqueued (their provider got a 500 and gave up)."""
-    from webhookctl import requeue as service
-    from webhookctl.logs import parse_since
-    from webhookctl.output import table as table_text
+    from webhookctl.edge.output import table as table_text
+    from webhookctl.operate import requeue as service
+    from webhookctl.operate.logs import parse_since
     from webhookctl.templates import outputs as keys
 
     stack = load_stack(app, suffix)

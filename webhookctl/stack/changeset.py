@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webhookctl.errors import StackError
-from webhookctl.events import Timing
-from webhookctl.output import table
+from webhookctl.edge.errors import StackError
+from webhookctl.edge.output import table
+from webhookctl.stack.stack_events import Timing
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 # What CloudFormation says for a change set without changes (as SAM, Stacker and Runway match them).

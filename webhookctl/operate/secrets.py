@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from webhookctl.errors import UsageError, WebhookctlError
-from webhookctl.jsondoc import json_object
+from webhookctl.edge.errors import UsageError, WebhookctlError
+from webhookctl.edge.jsondoc import json_object
 
 
 class SecretDocumentError(WebhookctlError):

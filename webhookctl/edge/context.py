@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from webhookctl.aws import AwsClients
+    from webhookctl.edge.aws import AwsClients
 
 
 @dataclass
@@ -27,7 +27,7 @@ class AppContext:
         if self.prepared_clients is not None:
             return self.prepared_clients
         if self._clients is None:
-            from webhookctl.aws import AwsClients, AwsTarget
+            from webhookctl.edge.aws import AwsClients, AwsTarget
 
             self._clients = AwsClients(AwsTarget(self.region, self.profile, self.endpoint_url))
         return self._clients

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from webhookctl.errors import UsageError
+from webhookctl.edge.errors import UsageError
 from webhookctl.templates import Settings, SettingsError, build_template
 
 TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Parameters", "Resources", "Outputs")

@@ -14,8 +14,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from webhookctl.dlq import MESSAGE_ATTRIBUTE_NAMES, SYSTEM_ATTRIBUTE_NAMES, message_tags, release
-from webhookctl.errors import WebhookctlError
+from webhookctl.edge.errors import WebhookctlError
+from webhookctl.operate.dlq import MESSAGE_ATTRIBUTE_NAMES, SYSTEM_ATTRIBUTE_NAMES, message_tags, release
 
 MOVE_TASK_MAX_RATE = 500  # messages/s, SQS's cap for StartMessageMoveTask
 UNSUPPORTED_CODES = {"UnsupportedOperation", "AccessDenied", "AccessDeniedException", "InvalidAction",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhookctl import __version__
-from webhookctl.errors import ConfigError
+from webhookctl.edge.errors import ConfigError
 
 SERVICES = ("cloudformation", "s3", "sqs", "cloudwatch", "secretsmanager", "logs", "sts", "dynamodb",
             "apigateway")

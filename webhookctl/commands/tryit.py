@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from webhookctl.context import AppContext, pass_app
-from webhookctl.errors import UsageError
-from webhookctl.options import aws_options, parse_pairs, suffix_option
-from webhookctl.samples import KINDS, PROVIDERS  # pure and small: --help stays fast
+from webhookctl.commands.options import aws_options, parse_pairs, suffix_option
+from webhookctl.edge.context import AppContext, pass_app
+from webhookctl.edge.errors import UsageError
+from webhookctl.tryit.samples import KINDS, PROVIDERS  # pure and small: --help stays fast
 
 
 @click.command()
@@ -46,7 +46,7 @@ def send(app: AppContext, provider: str, suffix: str | None, url: str | None, us
       webhookctl send -s prod -p adyen --duplicate
       webhookctl send --local -p paddle --count 1000
     """
-    from webhookctl import send as service
+    from webhookctl.tryit import send as service
 
     if sum((duplicate, tamper, count > 1)) > 1:
         raise UsageError("--duplicate, --tamper and --count are separate drills: pass one of them")
@@ -76,7 +76,7 @@ def sample_factory(provider: str, kind: str, event_file: Path | None, extra: dic
     """A function making a fresh sample each call (a file event keeps its body, gets fresh ids)."""
     from dataclasses import replace
 
-    from webhookctl.samples import file_event, sample_event
+    from webhookctl.tryit.samples import file_event, sample_event
 
     body = event_file.read_bytes() if event_file else None
 
@@ -94,8 +94,8 @@ def resolve_target(app: AppContext, provider: str, suffix: str | None, url: str 
     """URL and secret from the flags, the local sandbox's state, or the stack's outputs."""
     import os
 
-    from webhookctl.local.state import read_state, use_sandbox_environment
-    from webhookctl.send import Target
+    from webhookctl.tryit.send import Target
+    from webhookctl.tryit.state import read_state, use_sandbox_environment
 
     # `webhookctl --local send ...` means the same as `webhookctl send --local ...`.
     use_local = use_local or (app.endpoint_url is not None and suffix is None and url is None
@@ -114,7 +114,7 @@ def resolve_target(app: AppContext, provider: str, suffix: str | None, url: str 
 
 
 def _is_sandbox(endpoint_url: str) -> bool:
-    from webhookctl.local.state import read_state
+    from webhookctl.tryit.state import read_state
 
     try:
         return read_state().endpoint_url == endpoint_url
@@ -123,9 +123,9 @@ def _is_sandbox(endpoint_url: str) -> bool:
 
 
 def stack_target(app: AppContext, provider: str, suffix: str, url: str | None, secret: str | None):
-    from webhookctl.send import Target, stack_secret
-    from webhookctl.stack_outputs import load_stack
+    from webhookctl.stack.outputs import load_stack
     from webhookctl.templates import outputs as keys
+    from webhookctl.tryit.send import Target, stack_secret
 
     stack = load_stack(app.clients.cloudformation, suffix)
     url = url or stack.require(keys.WEBHOOK_URL) + provider
@@ -162,9 +162,9 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
     import signal
     import threading
 
-    from webhookctl.local import sandbox as local_sandbox
-    from webhookctl.local.console import console
-    from webhookctl.local.state import LocalState, claim_state_dir, remove_state, state_file, write_state
+    from webhookctl.tryit import sandbox as local_sandbox
+    from webhookctl.tryit.console import console
+    from webhookctl.tryit.state import LocalState, claim_state_dir, remove_state, state_file, write_state
 
     started = time.perf_counter()
     say = lambda line: click.echo(line, err=True)  # noqa: E731
@@ -203,10 +203,10 @@ def _start(module, options, say, show):
 
 
 def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
-    from webhookctl.local.sandbox import secrets_table
-    from webhookctl.local.state import STATE_DIR_ENV, state_file
-    from webhookctl.output import table
+    from webhookctl.edge.output import table
     from webhookctl.templates.settings import stack_name
+    from webhookctl.tryit.sandbox import secrets_table
+    from webhookctl.tryit.state import STATE_DIR_ENV, state_file
 
     lines = [f"sandbox ready in {seconds:.1f} s (stack {stack_name(suffix)}, emulator {box.endpoint_url})",
              "", f"webhooks:  POST {box.webhook_url}{{provider}}", "",
@@ -227,9 +227,9 @@ def status() -> None:
     """Show the running sandbox (from its state file); exit 1 if none is running."""
     import os
 
-    from webhookctl.errors import WebhookctlError
-    from webhookctl.local.state import read_state
+    from webhookctl.edge.errors import WebhookctlError
     from webhookctl.templates.settings import stack_name
+    from webhookctl.tryit.state import read_state
 
     state = read_state()
     try:
@@ -249,8 +249,8 @@ def down(timeout: float) -> None:
     import os
     import signal
 
-    from webhookctl.errors import WebhookctlError
-    from webhookctl.local.state import read_state, state_file
+    from webhookctl.edge.errors import WebhookctlError
+    from webhookctl.tryit.state import read_state, state_file
 
     state, path = read_state(), state_file()
     try:

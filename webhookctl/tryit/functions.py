@@ -246,7 +246,7 @@ def handlers_root() -> Path:
 
 def load_handler(spec: str, root: Path) -> Handler:
     """`receiver.handler` -> the function, imported with ROOT on sys.path as Lambda puts the zip root."""
-    from webhookctl.errors import WebhookctlError
+    from webhookctl.edge.errors import WebhookctlError
 
     module, _, attr = spec.rpartition(".")
     if str(root) not in sys.path:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from webhookctl.output import table
+from webhookctl.edge.output import table
 
 
 @dataclass(frozen=True)

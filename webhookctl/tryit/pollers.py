@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from webhookctl.local.functions import Invocation
+from webhookctl.tryit.functions import Invocation
 
 Invoke = Callable[[dict[str, Any]], Invocation]
 

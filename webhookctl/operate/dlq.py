@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webhookctl.errors import WebhookctlError
-from webhookctl.jsondoc import json_object
+from webhookctl.edge.errors import WebhookctlError
+from webhookctl.edge.jsondoc import json_object
 
 # What a receive asks for: the contract's attributes plus the system fields peek and redrive show.
 MESSAGE_ATTRIBUTE_NAMES = ["All"]

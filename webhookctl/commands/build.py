@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from webhookctl.options import parse_pairs, suffix_option
+from webhookctl.commands.options import parse_pairs, suffix_option
 
 
 @click.command()
@@ -21,10 +21,10 @@ from webhookctl.options import parse_pairs, suffix_option
 def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
            list_settings: bool) -> None:
     """Print the stack's CloudFormation template (no AWS needed)."""
-    from webhookctl.render import load_settings, render_template
+    from webhookctl.build.render import load_settings, render_template
 
     if list_settings:
-        from webhookctl.output import settings_table
+        from webhookctl.edge.output import settings_table
 
         click.echo(settings_table())
         return

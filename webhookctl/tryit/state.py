@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from webhookctl.errors import UsageError
+from webhookctl.edge.errors import UsageError
 
 STATE_DIR_ENV = "WEBHOOKCTL_STATE_DIR"
 # The embedded emulator accepts any credentials; botocore still wants some to sign with.

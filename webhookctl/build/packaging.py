@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from webhookctl.errors import PackagingError
+from webhookctl.edge.errors import PackagingError
 
 # Lambda runs the layer on arm64 CPython 3.11 whatever machine builds it, so pip is told the target
 # explicitly and may only use wheels (an sdist would compile for the build machine).

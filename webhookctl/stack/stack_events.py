@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from webhookctl.errors import StackError
+from webhookctl.edge.errors import StackError
 
 DEPLOY_SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # A stack CloudFormation made for a change set that was never executed: deploy treats it as absent.

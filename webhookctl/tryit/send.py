@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from webhookctl.errors import UsageError, WebhookctlError
-from webhookctl.jsondoc import json_object
-from webhookctl.samples import Sample
+from webhookctl.edge.errors import UsageError, WebhookctlError
+from webhookctl.edge.jsondoc import json_object
+from webhookctl.tryit.samples import Sample
 
 Clock = Callable[[], float]
 
@@ -181,13 +181,13 @@ def percentile(values: list[float], p: float) -> float:
 
 def secret_entry(secret_string: str, provider: str, where: str) -> tuple[str, dict[str, Any]]:
     """The newest signing secret for PROVIDER and its options, from the secrets document."""
-    from webhookctl.secrets import parse_document, provider_entry
+    from webhookctl.operate.secrets import parse_document, provider_entry
 
     secrets, options = provider_entry(parse_document(secret_string, where), provider)
     if not secrets:
         raise UsageError(f"no signing secret for {provider} in {where}: add one with "
                          f"`webhookctl secrets set --provider {provider}`, or pass --secret")
-    # Secrets are stored newest first (webhookctl.secrets): sign as the provider does now.
+    # Secrets are stored newest first (webhookctl.operate.secrets): sign as the provider does now.
     return secrets[0], options
 
 

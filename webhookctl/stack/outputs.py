@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webhookctl.errors import StackError
+from webhookctl.edge.errors import StackError
 from webhookctl.templates.settings import STACK_PREFIX, stack_name
 
 

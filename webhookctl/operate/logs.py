@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from webhookctl.errors import UsageError, WebhookctlError
+from webhookctl.edge.errors import UsageError, WebhookctlError
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

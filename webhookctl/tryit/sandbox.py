@@ -1,6 +1,6 @@
 """`webhookctl local up`: the whole pipeline on this machine, with the real handler code and no AWS account.
 
-    emulator (moto, 127.0.0.1) <- the stack, deployed by webhookctl.deploy exactly as to AWS
+    emulator (moto, 127.0.0.1) <- the stack, deployed by webhookctl.stack.deploy exactly as to AWS
     gateway (HTTP, 127.0.0.1)  -> receiver.handler  -> table + processing queue (in the emulator)
     queue poller               -> processor.handler (batch size, partial failures, visibility, DLQ)
     stream poller              -> audit.handler     (retries, on-failure queue)
@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from webhookctl.local import apigw
-from webhookctl.local.console import Tracker
-from webhookctl.local.functions import (
+from webhookctl.templates import outputs as keys
+from webhookctl.tryit import apigw
+from webhookctl.tryit.console import Tracker
+from webhookctl.tryit.functions import (
     Capture,
     LocalFunction,
     LogShipper,
@@ -32,17 +33,16 @@ from webhookctl.local.functions import (
     new_container,
     warm,
 )
-from webhookctl.local.gateway import Gateway
-from webhookctl.local.harness import (
+from webhookctl.tryit.gateway import Gateway
+from webhookctl.tryit.harness import (
     InProcessAws,
     detach_stream_mappings,
     speed_up_emulated_sqs,
     speed_up_emulated_stream_reads,
     streams_client,
 )
-from webhookctl.local.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
-from webhookctl.local.state import DUMMY_CREDENTIALS
-from webhookctl.templates import outputs as keys
+from webhookctl.tryit.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
+from webhookctl.tryit.state import DUMMY_CREDENTIALS
 
 Say = Callable[[str], None]
 
@@ -173,7 +173,7 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
 
     say() gets progress; show(kind, line) gets the per-webhook lines (None: nothing is shown).
     """
-    from webhookctl.local.emulator import start_emulator
+    from webhookctl.tryit.emulator import start_emulator
 
     capture = capture or Capture.install()
     # Bound first: a port in use fails in milliseconds, before anything else is started.
@@ -206,7 +206,7 @@ def _not_ready(event: Any) -> Any:
 def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, gateway: Gateway,
               environment: Environment, capture: Capture, say: Say,
               show: Callable[[str, str], None] | None) -> Sandbox:
-    from webhookctl.aws import AwsClients, AwsTarget
+    from webhookctl.edge.aws import AwsClients, AwsTarget
 
     clients = AwsClients(AwsTarget(options.region), dynamodbstreams=streams_client(options.region))
     outputs = deploy_stack(clients, options.suffix, say)
@@ -251,8 +251,8 @@ class _DeployUi:
 
 def deploy_stack(clients: Any, suffix: str, say: Say) -> dict[str, str]:
     """The stack, deployed into the emulator through the same code path as `webhookctl deploy`."""
-    from webhookctl.deploy import Deployer, DeployOptions
-    from webhookctl.events import Timing
+    from webhookctl.stack.deploy import Deployer, DeployOptions
+    from webhookctl.stack.stack_events import Timing
 
     timing = Timing(poll_seconds=0.05, change_set_poll_seconds=0.05, timeout_seconds=60)
     result = Deployer(clients, _DeployUi(say), timing).deploy(DeployOptions(suffix=suffix, yes=True))

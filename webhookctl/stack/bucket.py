@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from webhookctl.errors import UsageError, WebhookctlError
+from webhookctl.edge.errors import UsageError, WebhookctlError
 
 NONCURRENT_DAYS = 30
 

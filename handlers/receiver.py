@@ -44,8 +44,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from webhook_common import contract, logs, runtime
+from webhook_common.contract.environment import ConfigError
+from webhook_common.contract.secrets import SecretsDocumentError
 from webhook_common.providers import PROVIDERS, Provider
-from webhook_common.secrets import ProviderSecrets, SecretFormatError, SecretsCache
+from webhook_common.secrets import ProviderSecrets, SecretsCache
 from webhook_common.verification import ProviderConfigError, VerificationError
 
 MAX_BODY_BYTES = 256 * 1024
@@ -93,7 +95,7 @@ class Deps:
 def handler(event: dict, context: Any) -> dict:
     try:
         deps = Deps(runtime.dynamodb(), runtime.sqs(), runtime.signing_secrets(), runtime.receiver_config())
-    except runtime.ConfigError as error:
+    except ConfigError as error:
         logs.log("ERROR", "receiver misconfigured", error=str(error))
         return respond(500, RETRY_LATER)
     return receive(event, deps)
@@ -113,7 +115,7 @@ def receive(event: dict, deps: Deps) -> dict:
     except (BotoCoreError, ClientError) as error:
         logs.log("ERROR", "AWS call failed; answering 500 so the provider retries", error=aws_error(error))
         return respond(500, RETRY_LATER)
-    except (ProviderConfigError, SecretFormatError) as error:
+    except (ProviderConfigError, SecretsDocumentError) as error:
         logs.log("ERROR", "signing secret is misconfigured", error=str(error))
         return respond(500, RETRY_LATER)
     except Exception as error:  # noqa: BLE001 - the provider must get a clean 500 and retry, never a trace
@@ -233,7 +235,7 @@ def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
         "status": {"S": contract.RECEIVED},
         "receivedAt": {"S": contract.item_time(now)},
         "payload": {"S": event.payload},
-        "expiresAt": {"N": str(int(now) + deps.config.event_ttl_days * 86400)},
+        contract.TTL_ATTRIBUTE: {"N": str(int(now) + deps.config.event_ttl_days * 86400)},
     }
 
 

@@ -10,7 +10,9 @@ from troposphere import GetAtt, Sub, Template
 from troposphere import cloudwatch as cw
 from troposphere import sns as tsns
 
-from . import outputs
+from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract import stack as outputs
+
 from .api import STAGE_NAME, Api
 from .common import account_arn, deny_without_tls
 from .functions import Functions
@@ -40,17 +42,17 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
                                                  Protocol="email", Endpoint=address))
     alarm = _AlarmFactory(t, s, topic)
     by_output = {
-        outputs.DLQ_DEPTH_ALARM: alarm.sqs("DlqDepth", "dlq-depth", queues.dead_letter,
+        outputs.DLQ_DEPTH_ALARM: alarm.sqs("DlqDepth", outputs.DLQ_DEPTH_ALARM, queues.dead_letter,
                                            "ApproximateNumberOfMessagesVisible", 1,
                                            "Webhooks failed processing 3 times and wait in the DLQ"),
-        outputs.QUEUE_AGE_ALARM: alarm.sqs("QueueAge", "queue-age", queues.processing,
+        outputs.QUEUE_AGE_ALARM: alarm.sqs("QueueAge", outputs.QUEUE_AGE_ALARM, queues.processing,
                                            "ApproximateAgeOfOldestMessage", s.queue_age_alarm_seconds,
                                            "Webhooks are waiting too long to be processed"),
-        outputs.AUDIT_FAILURE_ALARM: alarm.sqs("AuditFailures", "audit-failures", queues.audit_failures,
+        outputs.AUDIT_FAILURE_ALARM: alarm.sqs("AuditFailures", outputs.AUDIT_FAILURE_ALARM, queues.audit_failures,
                                                "ApproximateNumberOfMessagesVisible", 1,
                                                "Stream batches the audit function could not log"),
         outputs.API_5XX_ALARM: alarm.metric(
-            "Api5xx", "api-5xx", "AWS/ApiGateway", "5XXError",
+            "Api5xx", outputs.API_5XX_ALARM, "AWS/ApiGateway", "5XXError",
             [cw.MetricDimension(Name="ApiName", Value=s.stack_name),
              cw.MetricDimension(Name="Stage", Value=STAGE_NAME)],
             "Sum", 300, s.api_5xx_alarm_threshold, "Providers are getting 5XX answers and will retry",
@@ -58,8 +60,9 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
     }
     for kind, function in (("receiver", functions.receiver), ("processor", functions.processor),
                            ("audit", functions.audit)):
-        by_output[getattr(outputs, f"{kind.upper()}_ERRORS_ALARM")] = alarm.metric(
-            f"{kind.capitalize()}Errors", f"{kind}-errors", "AWS/Lambda", "Errors",
+        output = getattr(outputs, f"{kind.upper()}_ERRORS_ALARM")
+        by_output[output] = alarm.metric(
+            f"{kind.capitalize()}Errors", output, "AWS/Lambda", "Errors",
             [cw.MetricDimension(Name="FunctionName", Value=function.function.ref())],
             "Sum", 60, 1, f"The {kind} function raised errors")
     return Alarms(topic, by_output)
@@ -71,17 +74,18 @@ class _AlarmFactory:
     s: Settings
     topic: tsns.Topic
 
-    def sqs(self, title: str, name: str, queue, metric: str, threshold: int, description: str) -> cw.Alarm:
-        return self.metric(title, name, "AWS/SQS", metric,
+    def sqs(self, title: str, output: outputs.Output, queue, metric: str, threshold: int,
+            description: str) -> cw.Alarm:
+        return self.metric(title, output, "AWS/SQS", metric,
                            [cw.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
                            "Maximum", 60, threshold, description)
 
-    def metric(self, title: str, name: str, namespace: str, metric: str, dimensions: list,
+    def metric(self, title: str, output: outputs.Output, namespace: str, metric: str, dimensions: list,
                statistic: str, period: int, threshold: int, description: str,
                depends_on: str | None = None) -> cw.Alarm:
         extra = {"DependsOn": [depends_on]} if depends_on else {}
         return self.t.add_resource(cw.Alarm(
-            f"{title}Alarm", AlarmName=f"{self.s.stack_name}-{name}", AlarmDescription=description,
+            f"{title}Alarm", AlarmName=names.alarm_name(output.subject, self.s.suffix), AlarmDescription=description,
             Namespace=namespace, MetricName=metric, Dimensions=dimensions, Statistic=statistic,
             Period=period, EvaluationPeriods=1, Threshold=threshold,
             ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
@@ -95,7 +99,7 @@ def _topic_policy(s: Settings, topic: tsns.Topic) -> PolicyDocument:
                   Resource=[topic.ref()],
                   Condition=Condition([
                       StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
-                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{s.stack_name}-*")),
+                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{names.alarm_name('*', s.suffix)}")),
                   ])),
         deny_without_tls(TOPIC_ACTIONS, [topic.ref()]),
     ])

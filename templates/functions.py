@@ -10,6 +10,9 @@ from troposphere import awslambda as fn
 from troposphere import logs as tlogs
 from troposphere.validators import integer
 
+from webhookctl.handlers.webhook_common.contract import environment as env
+from webhookctl.handlers.webhook_common.contract import names
+
 from .iam import add_role, audit_statements, processor_statements, receiver_statements, runtime_statements
 from .keys import Keys
 from .queues import Queues
@@ -59,34 +62,40 @@ def add_functions(t: Template, s: Settings, artifacts: Artifacts, keys: Keys, st
         CompatibleArchitectures=[ARCHITECTURE],
     ))
     common = dict(s=s, t=t, artifacts=artifacts, keys=keys, storage=storage, queues=queues, layer=layer)
+    values = _environment_values(s, storage, queues)
     receiver = _function(**common, kind="receiver", statements=receiver_statements,
                          timeout=s.receiver_timeout, memory=s.receiver_memory,
-                         concurrency=s.receiver_reserved_concurrency, env={
-                             "TABLE_NAME": storage.table.ref(),
-                             "QUEUE_URL": queues.processing.ref(),
-                             "SIGNING_SECRETS_ARN": storage.secret.ref(),
-                             "EVENT_TTL_DAYS": str(s.event_ttl_days),
-                             "SECRETS_CACHE_SECONDS": str(s.secrets_cache_seconds),
-                         })
+                         concurrency=s.receiver_reserved_concurrency, values=values)
     processor = _function(**common, kind="processor", statements=processor_statements,
                           timeout=s.processor_timeout, memory=s.processor_memory,
-                          concurrency=s.processor_reserved_concurrency,
-                          env={"TABLE_NAME": storage.table.ref()})
+                          concurrency=s.processor_reserved_concurrency, values=values)
     audit = _function(**common, kind="audit", statements=audit_statements, timeout=s.audit_timeout,
-                      memory=s.audit_memory, concurrency=None, env={})
+                      memory=s.audit_memory, concurrency=None, values=values)
     _add_event_sources(t, s, storage, queues, processor, audit)
     return Functions(receiver, processor, audit)
 
 
+def _environment_values(s: Settings, storage: Storage, queues: Queues) -> dict[str, object]:
+    """Every contract variable's value in this stack: references, or settings rendered by their EnvVar."""
+    return {
+        env.TABLE_NAME.name: storage.table.ref(),
+        env.QUEUE_URL.name: queues.processing.ref(),
+        env.SIGNING_SECRETS_ARN.name: storage.secret.ref(),
+        env.EVENT_TTL_DAYS.name: env.EVENT_TTL_DAYS.render(s.event_ttl_days),
+        env.SECRETS_CACHE_SECONDS.name: env.SECRETS_CACHE_SECONDS.render(s.secrets_cache_seconds),
+        env.LOG_LEVEL.name: env.LOG_LEVEL.render("INFO"),
+    }
+
+
 def _function(*, t: Template, s: Settings, kind: str, artifacts: Artifacts, keys: Keys, storage: Storage,
               queues: Queues, layer: fn.LayerVersion, statements: Callable, timeout: int, memory: int,
-              concurrency: int | None, env: dict) -> Function:
+              concurrency: int | None, values: dict[str, object]) -> Function:
     title = kind.capitalize()
-    name = s.name(kind)
+    name = names.function_name(kind, s.suffix)
     # Owning the log group (instead of letting Lambda create it on first write) gives it a retention,
     # the stack's key, and a clean delete with the stack.
     log_group = t.add_resource(tlogs.LogGroup(
-        f"{title}LogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=s.log_retention_days,
+        f"{title}LogGroup", LogGroupName=names.function_log_group(kind, s.suffix), RetentionInDays=s.log_retention_days,
         KmsKeyId=GetAtt(keys.key, "Arn"), DeletionPolicy="Delete", UpdateReplacePolicy="Delete"))
     role = add_role(t, f"{title}Role", s.name(f"{kind}-role"),
                     [*runtime_statements(log_group), *statements(storage, queues, keys)])
@@ -105,7 +114,8 @@ def _function(*, t: Template, s: Settings, kind: str, artifacts: Artifacts, keys
         TracingConfig=fn.TracingConfig(Mode="Active"),
         KmsKeyArn=GetAtt(keys.key, "Arn"),
         LoggingConfig=fn.LoggingConfig(LogGroup=log_group.ref()),
-        Environment=fn.Environment(Variables={**env, "LOG_LEVEL": "INFO"}),
+        # Each function gets exactly the variables the contract lists for it.
+        Environment=fn.Environment(Variables={v.name: values[v.name] for v in env.FUNCTION_ENVIRONMENT[kind]}),
         **({"ReservedConcurrentExecutions": concurrency} if concurrency else {}),
     ))
     return Function(function, log_group)

@@ -18,6 +18,8 @@ from awacs.aws import (
 from troposphere import Sub, Template
 from troposphere import kms as tkms
 
+from webhookctl.handlers.webhook_common.contract import names
+
 from .common import account_arn, root_principal, service
 from .settings import Settings
 
@@ -70,7 +72,7 @@ def _key_policy(s: Settings) -> PolicyDocument:
         Statement(Sid="CloudWatchLogsEncryptsStackLogGroups", Effect=Allow,
                   Principal=Principal("Service", service("logs")), Action=USE_ACTIONS, Resource=["*"],
                   Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", [
-                      account_arn("logs", f"log-group:/aws/lambda/webhook-*-{s.suffix}"),
+                      account_arn("logs", f"log-group:{names.function_log_group('*', s.suffix)}"),
                       account_arn("logs", f"log-group:/aws/apigateway/{s.stack_name}-*"),
                   ]))),
         # Without this grant an alarm deploys cleanly but its notifications to the encrypted topic are
@@ -80,7 +82,7 @@ def _key_policy(s: Settings) -> PolicyDocument:
                   Action=[kms.Decrypt, kms.Action("GenerateDataKey*")], Resource=["*"],
                   Condition=Condition([
                       StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
-                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{s.stack_name}-*")),
+                      ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{names.alarm_name('*', s.suffix)}")),
                   ])),
     ])
 

@@ -1,6 +1,8 @@
 """The frozen settings every template builder reads: the seed's defaults, validated once.
 
-Pure: no boto3, no I/O. `Settings.from_overrides` is how `--set KEY=VALUE` arrives.
+Pure: no boto3, no I/O, no troposphere (every command may import this module). `Settings.from_overrides`
+is how `--set KEY=VALUE` arrives. Settings that become a function's environment variable take their
+default and bounds from the contract's `EnvVar`.
 """
 
 from __future__ import annotations
@@ -12,23 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-SUFFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-SUFFIX_RULE = ("lowercase letters, digits and hyphens, starting with a letter, "
-               "at most 20 characters (e.g. dev, prod, team-a)")
+from webhookctl.handlers.webhook_common.contract import environment as env
+from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract.names import SUFFIX_PATTERN, SUFFIX_RULE
+
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
 # WAF rate-based rules evaluate over one of these windows.
 WAF_WINDOWS = (60, 120, 300, 600)
-
-
-STACK_PREFIX = "payment-webhooks-"
-
-
-def stack_name(suffix: str) -> str:
-    """The stack's name, the one place it is derived from the suffix."""
-    return STACK_PREFIX + suffix
 
 
 class SettingsError(ValueError):
@@ -45,6 +40,11 @@ def _one_of(values: tuple[int, ...]) -> tuple[Callable[[Any], bool], str]:
 
 def _setting(default: Any, rule: tuple[Callable[[Any], bool], str] | None, doc: str) -> Any:
     return field(default=default, metadata={"rule": rule, "doc": doc})
+
+
+def _env_setting(variable: env.EnvVar) -> Any:
+    """A setting that becomes VARIABLE: the contract's default, bounds and meaning."""
+    return _setting(variable.default, (variable.valid, variable.rule), variable.doc)
 
 
 def _valid_emails(values: tuple[str, ...]) -> bool:
@@ -94,8 +94,8 @@ class Settings:
     audit_max_record_age: int = _setting(
         3600, _between(60, 604800), "oldest stream record retried, s, before it goes to the failure queue")
     log_retention_days: int = _setting(30, _one_of(LOG_RETENTION_DAYS), "log retention, days")
-    event_ttl_days: int = _setting(90, _between(1, 3650), "days a stored webhook is kept (DynamoDB TTL)")
-    secrets_cache_seconds: int = _setting(300, _between(0, 3600), "receiver's signing-secret cache TTL, s")
+    event_ttl_days: int = _env_setting(env.EVENT_TTL_DAYS)
+    secrets_cache_seconds: int = _env_setting(env.SECRETS_CACHE_SECONDS)
     queue_age_alarm_seconds: int = _setting(
         600, _between(60, 1209600), "alarm when the oldest processing message is this old, s")
     api_5xx_alarm_threshold: int = _setting(5, _between(1, 1000000), "API 5XX responses per 5 min that alarm")
@@ -140,14 +140,14 @@ class Settings:
                 f"{receiver_rps}/s; beyond that API Gateway answers 5XX and providers retry. Raise "
                 "receiver_reserved_concurrency or lower api_rate_limit with --set."]
 
-    # Names: every physical name carries the suffix, and is derived here only.
+    # Names: every physical name carries the suffix, and is derived in contract.names only.
     @property
     def stack_name(self) -> str:
-        return stack_name(self.suffix)
+        return names.stack_name(self.suffix)
 
     def name(self, kind: str) -> str:
         """`webhook-{kind}-{suffix}`, the pattern of the seed's queue and topic names."""
-        return f"webhook-{kind}-{self.suffix}"
+        return names.resource_name(kind, self.suffix)
 
 
 def _check_field(settings: Settings, f: dataclasses.Field) -> str | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from troposphere import Export, GetAtt, Output, Parameter, Sub, Template
 
-from . import outputs as out
+from webhookctl.handlers.webhook_common.contract import stack as out
+
 from .alarms import Alarms, add_alarms
 from .api import Api, add_api, webhook_base_url
 from .functions import Artifacts, Functions, add_functions
@@ -35,11 +36,11 @@ def build_template(s: Settings) -> Template:
 
 def _add_parameters(t: Template) -> Artifacts:
     return Artifacts(
-        bucket=t.add_parameter(Parameter("ArtifactBucket", Type="String", MinLength=3,
+        bucket=t.add_parameter(Parameter(out.ARTIFACT_BUCKET, Type="String", MinLength=3,
                                          Description="S3 bucket holding the handler and layer zips")),
-        handlers_key=t.add_parameter(Parameter("HandlersKey", Type="String", MinLength=1,
+        handlers_key=t.add_parameter(Parameter(out.HANDLERS_KEY, Type="String", MinLength=1,
                                                Description="S3 key of handlers.zip (content-addressed)")),
-        layer_key=t.add_parameter(Parameter("LayerKey", Type="String", MinLength=1,
+        layer_key=t.add_parameter(Parameter(out.LAYER_KEY, Type="String", MinLength=1,
                                             Description="S3 key of layer.zip (content-addressed)")),
     )
 
@@ -67,5 +68,5 @@ def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, func
         # The alarm's own name property: the same value Ref would give, known without a lookup.
         **{key: alarm.AlarmName for key, alarm in alarms.by_output.items()},
     }
-    for key, value in values.items():
-        t.add_output(Output(key, Value=value, Export=Export(Sub(f"${{AWS::StackName}}-{key}"))))
+    for output, value in values.items():
+        t.add_output(Output(output.key, Value=value, Export=Export(Sub(f"${{AWS::StackName}}-{output.key}"))))

@@ -8,10 +8,11 @@ from troposphere import Template
 from troposphere import dynamodb as ddb
 from troposphere import secretsmanager as sm
 
+from webhookctl.handlers.webhook_common import contract
+from webhookctl.handlers.webhook_common.contract import names
+
 from .keys import Keys
 from .settings import Settings
-
-TTL_ATTRIBUTE = "expiresAt"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Storage:
 def add_storage(t: Template, s: Settings, keys: Keys) -> Storage:
     table = t.add_resource(ddb.Table(
         "WebhookTable",
-        TableName=f"PaymentWebhooks-{s.suffix}",
+        TableName=names.table_name(s.suffix),
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[ddb.AttributeDefinition(AttributeName="webhookId", AttributeType="S"),
                               ddb.AttributeDefinition(AttributeName="timestamp", AttributeType="S")],
@@ -34,7 +35,7 @@ def add_storage(t: Template, s: Settings, keys: Keys) -> Storage:
                                               KMSMasterKeyId=keys.key.ref()),
         PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
             PointInTimeRecoveryEnabled=True),
-        TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=TTL_ATTRIBUTE, Enabled=True),
+        TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=contract.TTL_ATTRIBUTE, Enabled=True),
         DeletionProtectionEnabled=False,
         DeletionPolicy="Delete",
         UpdateReplacePolicy="Delete",

@@ -16,7 +16,7 @@ from webhookctl.edge.errors import WebhookctlError
 # and no command module imports boto3 at import time (render and --help stay fast and offline).
 COMMANDS = {
     "render": "webhookctl.commands.build:render",
-    "package": "webhookctl.commands.stack:package",
+    "package": "webhookctl.commands.build:package",
     "deploy": "webhookctl.commands.stack:deploy",
     "diff": "webhookctl.commands.stack:diff",
     "status": "webhookctl.commands.stack:status",
@@ -78,10 +78,10 @@ class LazyGroup(click.Group):
 
 def _use_local(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
-        from webhookctl.tryit.state import local_endpoint
+        from webhookctl.tryit.state import sandbox_context
 
         try:
-            ctx.ensure_object(AppContext).endpoint_url = local_endpoint()
+            sandbox_context(ctx.ensure_object(AppContext))
         except WebhookctlError as exc:
             raise click.UsageError(str(exc)) from exc
     return value

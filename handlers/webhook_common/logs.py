@@ -8,13 +8,18 @@ import os
 import sys
 from typing import Any
 
+from .contract.environment import LOG_LEVEL, ConfigError
+
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 
 
 @functools.cache
 def threshold() -> int:
-    """LOG_LEVEL, read once per container; unknown values mean INFO."""
-    return LEVELS.get(os.environ.get("LOG_LEVEL", "INFO").upper(), LEVELS["INFO"])
+    """LOG_LEVEL, read once per container; a bad value means the default (logging must never fail)."""
+    try:
+        return LEVELS[LOG_LEVEL.read(os.environ)]
+    except ConfigError:
+        return LEVELS[LOG_LEVEL.default]
 
 
 def log(level: str, message: str, **fields: Any) -> None:

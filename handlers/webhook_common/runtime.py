@@ -15,31 +15,10 @@ import boto3
 from botocore.config import Config
 
 from . import logs
+from .contract import environment as env
 from .secrets import SecretsCache
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=4)
-
-
-class ConfigError(RuntimeError):
-    """A required environment variable is missing or invalid: the function is deployed wrong."""
-
-
-def _env(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
-    if not value:
-        raise ConfigError(f"environment variable {name} is not set")
-    return value
-
-
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"environment variable {name} must be {low}..{high}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -58,18 +37,20 @@ class ProcessorConfig:
 
 @functools.cache
 def receiver_config() -> ReceiverConfig:
+    values = env.read(env.FUNCTION_ENVIRONMENT["receiver"], os.environ)
     return ReceiverConfig(
-        table_name=_env("TABLE_NAME"),
-        queue_url=_env("QUEUE_URL"),
-        secrets_arn=_env("SIGNING_SECRETS_ARN"),
-        event_ttl_days=_env_int("EVENT_TTL_DAYS", 90, 1, 3650),
-        secrets_cache_seconds=_env_int("SECRETS_CACHE_SECONDS", 300, 0, 86400),
+        table_name=values[env.TABLE_NAME.name],
+        queue_url=values[env.QUEUE_URL.name],
+        secrets_arn=values[env.SIGNING_SECRETS_ARN.name],
+        event_ttl_days=values[env.EVENT_TTL_DAYS.name],
+        secrets_cache_seconds=values[env.SECRETS_CACHE_SECONDS.name],
     )
 
 
 @functools.cache
 def processor_config() -> ProcessorConfig:
-    return ProcessorConfig(table_name=_env("TABLE_NAME"))
+    values = env.read(env.FUNCTION_ENVIRONMENT["processor"], os.environ)
+    return ProcessorConfig(table_name=values[env.TABLE_NAME.name])
 
 
 @functools.cache

@@ -1,47 +1,24 @@
-"""The signing-secret document (provider → active secrets [+ options]) with a per-container TTL cache.
+"""The receiver's view of the signing-secrets document (`contract.secrets`), cached per container.
 
-Document shape: `{"stripe": ["whsec_new", "whsec_old"], "square": {"secrets": ["key"], "notificationUrl":
-"https://..."}}`. Any listed secret verifies (rotation). Pure stdlib: the fetch function is passed in.
+Only usable entries are kept: a provider whose entry is malformed, empty or all blank is simply not
+configured. Pure stdlib: the fetch function is passed in.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+
+from .contract import secrets as document
+
+ProviderSecrets = document.Entry
 
 
-class SecretFormatError(ValueError):
-    """The secret is not a JSON object: a deployment fault, so the receiver answers 500 and providers retry."""
-
-
-@dataclass(frozen=True)
-class ProviderSecrets:
-    secrets: tuple[str, ...]
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-
-def parse_document(text: str) -> dict[str, ProviderSecrets]:
-    """Providers with at least one usable secret; malformed entries count as unconfigured."""
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise SecretFormatError("signing secret is not JSON") from None
-    if not isinstance(document, dict):
-        raise SecretFormatError("signing secret is not a JSON object of provider -> secrets")
-    parsed = {}
-    for provider, entry in document.items():
-        options = {}
-        if isinstance(entry, dict):
-            options = {k: v for k, v in entry.items() if k != "secrets"}
-            entry = entry.get("secrets")
-        secrets = tuple(s for s in entry if isinstance(s, str) and s) if isinstance(entry, list) else ()
-        if secrets:
-            parsed[provider] = ProviderSecrets(secrets, options)
-    return parsed
+def usable_entries(text: str) -> dict[str, ProviderSecrets]:
+    """provider -> its usable secrets and options; SecretsDocumentError when the document is not an object."""
+    return {provider: document.Entry(entry.usable, entry.options)
+            for provider, entry in document.parse(text).items() if entry.usable}
 
 
 class SecretsCache:
@@ -68,5 +45,5 @@ class SecretsCache:
             return self._value.get(provider)
 
     def _load(self) -> None:
-        self._value = parse_document(self._fetch())
+        self._value = usable_entries(self._fetch())
         self._fetched_at = self._clock()

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from webhookctl.build.packaging import PackageConfig
 from webhookctl.cli import cli
-from webhookctl.commands import stack as stack_commands
-from webhookctl.stack.deploy import PackageConfig
-from webhookctl.stack.stack_events import Timing
+from webhookctl.edge.clock import Clock
+from webhookctl.edge.context import AppContext
+
+START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class FakeClock:
@@ -32,17 +34,21 @@ class FakeClock:
     def monotonic(self) -> float:
         return self.seconds
 
+    def time(self) -> float:
+        return (START + timedelta(seconds=self.seconds)).timestamp()
+
     def now(self) -> datetime:
-        return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(seconds=self.seconds)
+        return START + timedelta(seconds=self.seconds)
+
+    @property
+    def as_clock(self) -> Clock:
+        return Clock(sleep=self.sleep, monotonic=self.monotonic, time=self.time)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Commands wait on this clock: polls cost no time and are counted."""
-    fake = FakeClock()
-    monkeypatch.setattr(stack_commands, "TIMING", Timing(sleep=fake.sleep, clock=fake.monotonic, now=fake.now,
-                                                         timeout_seconds=600))
-    return fake
+def clock() -> FakeClock:
+    """Commands wait on this clock (handed to them in the AppContext): polls cost no time and are counted."""
+    return FakeClock()
 
 
 @pytest.fixture
@@ -55,21 +61,22 @@ def handlers_source(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def packaging(tmp_path: Path, handlers_source: Path, monkeypatch: pytest.MonkeyPatch) -> PackageConfig:
+def packaging(tmp_path: Path, handlers_source: Path) -> PackageConfig:
     """Commands package the copied handlers and an empty layer (no pip, no network) into a tmp cache."""
     requirements = tmp_path / "layer-requirements.txt"
     requirements.write_text("# no third-party packages\n")
-    config = PackageConfig(cache_dir=tmp_path / "cache", requirements=requirements,
-                           handlers_source=handlers_source)
-    monkeypatch.setattr(stack_commands, "PACKAGING", config)
-    return config
+    return PackageConfig(cache_dir=tmp_path / "cache", requirements=requirements, handlers_source=handlers_source)
 
 
 @pytest.fixture
 def run(clock: FakeClock, packaging: PackageConfig) -> Callable[..., Result]:
-    """run(obj, "deploy", "--suffix", "x", input=None) -> click Result (stdout and stderr apart)."""
+    """run(obj, "deploy", "--suffix", "x", input=None, terminal=False) -> click Result (stdout and stderr
+    apart); the AppContext gets the fake clock, the test packaging and a terminal or not."""
 
-    def invoke(obj: Any, *args: str, input: str | None = None) -> Result:
+    def invoke(obj: Any, *args: str, input: str | None = None, terminal: bool = False) -> Result:
+        if obj is None:
+            obj = AppContext()
+        obj.clock, obj.packaging, obj.is_terminal = clock.as_clock, packaging, lambda: terminal
         return CliRunner().invoke(cli, list(args), obj=obj, input=input)
 
     return invoke

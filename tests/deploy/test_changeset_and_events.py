@@ -40,7 +40,7 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
 @pytest.fixture
 def timing() -> tuple[Timing, FakeClock]:
     clock = FakeClock()
-    return Timing(sleep=clock.sleep, clock=clock.monotonic, now=clock.now), clock
+    return Timing(clock=clock.as_clock), clock
 
 
 def expect_create(stubber: Stubber) -> None:

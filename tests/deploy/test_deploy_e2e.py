@@ -14,7 +14,6 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import ACCOUNT, REGION, emulator_app
 from webhookctl.cli import cli
-from webhookctl.commands import stack as stack_commands
 
 pytestmark = pytest.mark.slow
 
@@ -213,15 +212,14 @@ def test_no_execute_keeps_the_change_set_for_review(app: Any, deployed: Result, 
 def test_in_a_terminal_deploy_asks_and_a_no_deletes_the_change_set(
         app: Any, deployed: Result, run: Callable[..., Result], handlers_source: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stack_commands, "is_terminal", lambda: True)
     (handlers_source / "audit.py").write_text((handlers_source / "audit.py").read_text() + "\n# v2\n")
-    declined = run(app, "deploy", "--suffix", SUFFIX, input="n\n")
+    declined = run(app, "deploy", "--suffix", SUFFIX, input="n\n", terminal=True)
     assert declined.exit_code == 1
     assert "Execute change set webhookctl-20260102-030405-000 on payment-webhooks-e2e? [y/N]" in declined.stderr
     assert declined.stderr.endswith("Error: deploy cancelled: change set webhookctl-20260102-030405-000 deleted, "
                                     "stack unchanged\n")
     assert app.clients.cloudformation.list_change_sets(StackName=STACK)["Summaries"] == []
-    accepted = run(app, "deploy", "--suffix", SUFFIX, input="y\n")
+    accepted = run(app, "deploy", "--suffix", SUFFIX, input="y\n", terminal=True)
     assert accepted.exit_code == 0, accepted.output
     assert stack_of(app)["StackStatus"] == "UPDATE_COMPLETE"
 
@@ -289,10 +287,10 @@ COMMANDS = [["status"], ["deploy", "--yes"], ["diff"], ["destroy", "--yes"]]
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
 def test_no_credentials_is_a_usage_error_with_the_fix(command: list[str], monkeypatch: pytest.MonkeyPatch,
-                                                      packaging: Any) -> None:
+                                                      run: Callable[..., Result]) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name)
-    result = CliRunner().invoke(cli, [*command, "--suffix", SUFFIX])
+    result = run(None, *command, "--suffix", SUFFIX)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1].startswith(
         "Error: no AWS credentials: run `aws configure` or `aws sso login`")
@@ -300,21 +298,24 @@ def test_no_credentials_is_a_usage_error_with_the_fix(command: list[str], monkey
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
 def test_no_region_is_a_usage_error_with_the_fix(command: list[str], monkeypatch: pytest.MonkeyPatch,
-                                                 packaging: Any) -> None:
+                                                 run: Callable[..., Result]) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    result = CliRunner().invoke(cli, [*command, "--suffix", SUFFIX])
+    result = run(None, *command, "--suffix", SUFFIX)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1].startswith("Error: no AWS region: pass --region")
 
 
-def test_a_template_over_the_body_limit_is_passed_by_s3_url(app: Any, run: Callable[..., Result],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhookctl.stack import deploy as deploy_module
+def test_a_template_over_the_body_limit_is_passed_by_s3_url(app: Any, clock: Any, packaging: Any) -> None:
+    from webhookctl.stack.deploy import Deployer, DeployOptions
+    from webhookctl.stack.stack_events import Timing
 
-    monkeypatch.setattr(deploy_module, "TEMPLATE_BODY_LIMIT", 1000)
-    result = run(app, "deploy", "--suffix", SUFFIX, "--yes")
-    assert result.exit_code == 0, result.output
-    (line,) = [line for line in result.stderr.splitlines() if "(template over 1000 bytes)" in line]
+    said: list[str] = []
+    ui = type("Ui", (), {"interactive": False, "say": lambda self, text: said.append(text),
+                         "confirm": lambda self, question: False})()
+    deployer = Deployer(app.clients, ui, Timing(clock=clock.as_clock), packaging, template_body_limit=1000)
+    result = deployer.deploy(DeployOptions(suffix=SUFFIX, yes=True))
+    assert result.status == "CREATE_COMPLETE"
+    (line,) = [line for line in said if "(template over 1000 bytes)" in line]
     key = line.split()[1].removeprefix(f"s3://{BUCKET}/")
     template = json.loads(app.clients.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert key.startswith("templates/") and "ReceiverFunction" in template["Resources"]

@@ -120,11 +120,8 @@ def test_rollback_complete_without_a_terminal_or_yes_is_left_alone(
 
 def test_rollback_complete_is_recreated_after_a_yes_at_the_prompt(
         clean_emulator: Any, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhookctl.commands import stack as stack_commands
-
-    monkeypatch.setattr(stack_commands, "is_terminal", lambda: True)
     fake = rollback_complete_fake()
-    result = run(app_with(clean_emulator, fake), *ARGS, input="y\ny\n")
+    result = run(app_with(clean_emulator, fake), *ARGS, input="y\ny\n", terminal=True)
     assert result.exit_code == 0, result.output
     assert f"Delete {NAME} (ROLLBACK_COMPLETE) and create it again? [y/N]" in result.stderr
     assert "execute_change_set" in fake.call_names()
@@ -181,9 +178,9 @@ def test_waiting_gives_up_after_the_timeout_with_what_to_do(clean_emulator: Any,
     result = run(app_with(clean_emulator, fake), *ARGS, "--yes")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        f"Error: gave up waiting after 600 s: stack {NAME} is still UPDATE_IN_PROGRESS; CloudFormation "
+        f"Error: gave up waiting after 3600 s: stack {NAME} is still UPDATE_IN_PROGRESS; CloudFormation "
         "carries on: check again with `webhookctl status`")
-    assert sum(clock.sleeps) == 600
+    assert sum(clock.sleeps) == 3600
 
 
 def test_protect_turns_on_termination_protection_after_a_successful_deploy(

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from tests.conftest import ACCOUNT, REGION, emulator_app
-from webhookctl.commands import stack as stack_commands
+from webhookctl.cli import cli
 from webhookctl.stack.deploy import PackageConfig
 
 pytestmark = pytest.mark.slow
@@ -71,10 +71,9 @@ def test_a_new_layer_publishes_a_version_and_the_functions_move_to_it(
     deploy(run, app)
     requirements = tmp_path / "new-requirements.txt"
     requirements.write_text("six==1.16.0\n")
-    monkeypatch.setattr(stack_commands, "PACKAGING", PackageConfig(
-        cache_dir=packaging.cache_dir, requirements=requirements, pip=OnePackagePip(),
-        handlers_source=packaging.handlers_source))
-    result = run(app, "deploy", "--suffix", SUFFIX, "--yes", "--format", "json")
+    app.packaging = PackageConfig(cache_dir=packaging.cache_dir, requirements=requirements, pip=OnePackagePip(),
+                                  handlers_source=packaging.handlers_source)
+    result = CliRunner().invoke(cli, ["deploy", "--suffix", SUFFIX, "--yes", "--format", "json"], obj=app)
     assert result.exit_code == 0, result.output
     lambdas = app.clients.client("lambda")
     for name in ("webhook-receiver-emu", "webhook-processor-emu", "webhook-audit-emu"):

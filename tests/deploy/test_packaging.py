@@ -201,14 +201,14 @@ def test_real_layer_has_the_python_prefix_and_only_arm64_cp311_or_pure_wheels(re
 
 
 def test_package_command_prints_both_artifacts_without_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhookctl.commands import stack
-    from webhookctl.stack.deploy import PackageConfig
+    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.edge.context import AppContext
 
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("")
-    monkeypatch.setattr(stack, "PACKAGING", PackageConfig(cache_dir=tmp_path / "cache", requirements=requirements))
+    app = AppContext(packaging=PackageConfig(cache_dir=tmp_path / "cache", requirements=requirements))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")  # would break any AWS call; package makes none
-    result = CliRunner().invoke(cli, ["package", "--output", str(tmp_path / "out"), "--format", "json"])
+    result = CliRunner().invoke(cli, ["package", "--output", str(tmp_path / "out"), "--format", "json"], obj=app)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["name"], Path(r["path"]).name) for r in rows] == [("handlers", "handlers.zip"), ("layer", "layer.zip")]

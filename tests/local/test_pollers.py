@@ -218,11 +218,12 @@ def test_seeded_secrets_have_each_providers_format():
     document = seed_secrets("http://127.0.0.1:8765/webhook/")
     assert sorted(document) == ["adyen", "checkout", "github", "paddle", "razorpay", "square", "standard",
                                 "stripe"]
-    assert document["square"]["notificationUrl"] == "http://127.0.0.1:8765/webhook/square"
-    assert document["stripe"][0].startswith("whsec_") and document["paddle"][0].startswith("pdl_ntfset_")
-    assert len(base64.b64decode(document["standard"][0].removeprefix("whsec_"))) == 24
-    assert len(binascii.a2b_hex(document["adyen"][0])) == 32
-    assert secrets_table(document)[3] == ("square", document["square"]["secrets"][0])
+    assert document["square"].options == {"notificationUrl": "http://127.0.0.1:8765/webhook/square"}
+    newest = {provider: entry.secrets[0] for provider, entry in document.items()}
+    assert newest["stripe"].startswith("whsec_") and newest["paddle"].startswith("pdl_ntfset_")
+    assert len(base64.b64decode(newest["standard"].removeprefix("whsec_"))) == 24
+    assert len(binascii.a2b_hex(newest["adyen"])) == 32
+    assert secrets_table(document)[3] == ("square", newest["square"])
 
 
 def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():

@@ -14,15 +14,17 @@ from click.testing import CliRunner
 from tests.local.conftest import wait_for
 from webhookctl.cli import cli
 from webhookctl.edge.context import AppContext
-from webhookctl.templates import outputs as keys
+from webhookctl.handlers.webhook_common.contract import stack as keys
+from webhookctl.operate.secrets import newest_secret
 from webhookctl.tryit import send
 from webhookctl.tryit.samples import PROVIDERS, sample_event
 from webhookctl.tryit.send import Target
 
 
 def target(sandbox, provider: str) -> Target:
-    secret, options = send.stack_secret(sandbox.clients.secretsmanager,
-                                        sandbox.outputs[keys.SIGNING_SECRET_ARN], provider)
+    arn = sandbox.outputs[keys.SIGNING_SECRET_ARN.key]
+    text = sandbox.clients.secretsmanager.get_secret_value(SecretId=arn)["SecretString"]
+    secret, options = newest_secret(text, provider, arn)
     return Target(f"{sandbox.webhook_url}{provider}", secret, options)
 
 
@@ -34,7 +36,7 @@ def deliver(sandbox, sample, expect="new") -> send.Outcome:
 def item(sandbox, webhook_id: str) -> dict:
     from boto3.dynamodb.types import TypeDeserializer
 
-    found = sandbox.clients.dynamodb.get_item(TableName=sandbox.outputs[keys.TABLE_NAME], ConsistentRead=True,
+    found = sandbox.clients.dynamodb.get_item(TableName=sandbox.outputs[keys.TABLE_NAME.key], ConsistentRead=True,
                                               Key={"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}})
     return {k: TypeDeserializer().deserialize(v) for k, v in found.get("Item", {}).items()}
 
@@ -44,8 +46,8 @@ def finished(sandbox, webhook_id: str) -> dict:
         item(sandbox, webhook_id)))
 
 
-def depth(sandbox, output: str) -> int:
-    attributes = sandbox.clients.sqs.get_queue_attributes(QueueUrl=sandbox.outputs[output], AttributeNames=[
+def depth(sandbox, output: keys.Output) -> int:
+    attributes = sandbox.clients.sqs.get_queue_attributes(QueueUrl=sandbox.outputs[output.key], AttributeNames=[
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     return sum(int(v) for v in attributes.values())
 
@@ -85,7 +87,7 @@ def test_the_audit_log_group_receives_the_audit_lines(sandbox):
     outcome = deliver(sandbox, sample_event("paddle", "refund", now=int(time.time())))
     webhook_id = outcome.reply.json()["webhookId"]
     finished(sandbox, webhook_id)
-    group = sandbox.outputs[keys.AUDIT_LOG_GROUP]
+    group = sandbox.outputs[keys.AUDIT_LOG_GROUP.key]
 
     def audit_lines() -> list[str]:
         events = sandbox.clients.logs.filter_log_events(logGroupName=group)["events"]
@@ -128,7 +130,7 @@ def test_a_tampered_event_gets_401_and_leaves_no_trace(sandbox, provider):
     delivery = send.tampered(send.signed(sample, target(sandbox, provider), now=int(time.time())))
     outcome = send.deliver([delivery])[0]
     assert (outcome.reply.status, outcome.problem) == (401, None)
-    scan = sandbox.clients.dynamodb.scan(TableName=sandbox.outputs[keys.TABLE_NAME])["Items"]
+    scan = sandbox.clients.dynamodb.scan(TableName=sandbox.outputs[keys.TABLE_NAME.key])["Items"]
     assert [i for i in scan if sample.event_id.split(":")[0] in json.dumps(i)] == []
     assert depth(sandbox, keys.PROCESSING_QUEUE_URL) == 0
 
@@ -172,7 +174,7 @@ def test_malformed_or_oversized_requests_get_api_gateways_answer_not_a_reset(san
 
 def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
     runner, app = CliRunner(), cli_app(sandbox)
-    suffix = sandbox.outputs[keys.TABLE_NAME].removeprefix("PaymentWebhooks-")
+    suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
     good = sample_event("checkout", "payment_succeeded", now=int(time.time()))
     poison = replace(good, body=good.body.replace(b'"currency":"USD"', b'"currency":"dollars"'))
     webhook_id = deliver(sandbox, poison).reply.json()["webhookId"]
@@ -181,7 +183,7 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
     wait_for(lambda: depth(sandbox, keys.DEAD_LETTER_QUEUE_URL) == 1)
     assert (item(sandbox, webhook_id)["status"], depth(sandbox, keys.PROCESSING_QUEUE_URL)) == ("ENQUEUED", 0)
     # it failed exactly maxReceiveCount (3) times, as the processor's log group tells
-    group = sandbox.outputs[keys.PROCESSOR_LOG_GROUP]
+    group = sandbox.outputs[keys.PROCESSOR_LOG_GROUP.key]
 
     def failure_lines() -> list[str]:
         events = sandbox.clients.logs.filter_log_events(logGroupName=group, filterPattern="record failed")
@@ -198,7 +200,8 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
 
     # WHEN the data is fixed and the DLQ redriven
     sandbox.clients.dynamodb.update_item(
-        TableName=sandbox.outputs[keys.TABLE_NAME], Key={"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}},
+        TableName=sandbox.outputs[keys.TABLE_NAME.key],
+        Key={"webhookId": {"S": webhook_id}, "timestamp": {"S": "event"}},
         UpdateExpression="SET payload = :p", ExpressionAttributeValues={":p": {"S": good.body.decode()}})
     redrive = runner.invoke(cli, ["dlq", "redrive", "-s", suffix], obj=cli_app(sandbox))
     assert redrive.exit_code == 0, redrive.output
@@ -213,7 +216,7 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
 
 
 def test_send_with_a_suffix_signs_with_the_stacks_secret(sandbox):
-    suffix = sandbox.outputs[keys.TABLE_NAME].removeprefix("PaymentWebhooks-")
+    suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
     result = CliRunner().invoke(cli, ["send", "-p", "razorpay", "-s", suffix, "--url",
                                       f"{sandbox.webhook_url}razorpay", "--type", "refund"], obj=cli_app(sandbox))
     assert result.exit_code == 0, result.output

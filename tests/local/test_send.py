@@ -181,16 +181,20 @@ def test_check_raises_with_the_first_problem():
     ({"stripe": ["whsec_new", "whsec_old"]}, ("whsec_new", {})),
     ({"square": {"secrets": ["k"], "notificationUrl": URL}}, ("k", {"notificationUrl": URL})),
 ])
-def test_secret_entry_signs_with_the_newest_secret_and_its_options(document, expected):
+def test_the_newest_secret_signs_with_its_options(document, expected):
+    from webhookctl.operate.secrets import newest_secret
+
     provider = next(iter(document))
-    assert send.secret_entry(json.dumps(document), provider, "secret S") == expected
+    assert newest_secret(json.dumps(document), provider, "secret S") == expected
 
 
-def test_secret_entry_without_the_provider_says_how_to_add_one():
+@pytest.mark.parametrize("document", [{"stripe": ["x"]}, {"adyen": []}, {"adyen": ["  "]}])
+def test_no_usable_secret_for_the_provider_says_how_to_add_one(document):
     from webhookctl.edge.errors import UsageError
+    from webhookctl.operate.secrets import newest_secret
 
     with pytest.raises(UsageError, match="secrets set --provider adyen"):
-        send.secret_entry(json.dumps({"stripe": ["x"]}), "adyen", "secret S")
+        newest_secret(json.dumps(document), "adyen", "secret S")
 
 
 # --- the command, against a tiny verifying receiver

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from webhookctl.cli import cli
 from webhookctl.edge.aws import AwsClients
+from webhookctl.edge.clock import SYSTEM_CLOCK, Clock
 from webhookctl.edge.context import AppContext
 
 REGION = "us-east-1"
@@ -96,14 +97,16 @@ class Pipeline:
     def dlq_url(self) -> str:
         return self.outputs["DeadLetterQueueUrl"]
 
-    def app(self, **overrides: Any) -> AppContext:
+    def app(self, *, clock: Clock = SYSTEM_CLOCK, terminal: bool = False, **overrides: Any) -> AppContext:
         clients = {"cloudformation": stubbed_cloudformation(self.outputs), "sqs": self.sqs,
                    "cloudwatch": self.cloudwatch, "secretsmanager": self.secretsmanager, "logs": self.logs,
                    **overrides}
-        return AppContext(prepared_clients=AwsClients(**clients))
+        return AppContext(prepared_clients=AwsClients(**clients), clock=clock, is_terminal=lambda: terminal)
 
-    def invoke(self, *args: str, input: str | None = None, **overrides: Any) -> Result:
-        return CliRunner().invoke(cli, list(args), obj=self.app(**overrides), input=input)
+    def invoke(self, *args: str, input: str | None = None, clock: Clock = SYSTEM_CLOCK, terminal: bool = False,
+               **overrides: Any) -> Result:
+        return CliRunner().invoke(cli, list(args), obj=self.app(clock=clock, terminal=terminal, **overrides),
+                                  input=input)
 
     def counts(self, url: str) -> tuple[int, int, int]:
         from webhookctl.operate.dlq import queue_counts

@@ -10,12 +10,19 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.ops.conftest import ALARMS, FAKE_CREDENTIALS, REGION, SUFFIX
-from webhookctl.operate.alarms import alarm_names, alarm_report
+from webhookctl.operate.alarms import alarm_report, stack_alarm_report
+from webhookctl.stack.outputs import DeployedStack
 
 
-def test_alarm_names_are_the_outputs_ending_in_alarm_name():
-    outputs = {"DlqDepthAlarmName": "a", "QueueAgeAlarmName": "b", "TableName": "t", "AlarmTopicArn": "x"}
-    assert alarm_names(outputs) == {"DlqDepthAlarmName": "a", "QueueAgeAlarmName": "b"}
+def test_the_alarms_are_the_outputs_with_the_alarm_role():
+    stack = DeployedStack("payment-webhooks-x", {"QueueAgeAlarmName": "b", "DlqDepthAlarmName": "a",
+                                                 "TableName": "t", "AlertTopicArn": "x"})
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, **FAKE_CREDENTIALS)
+    with Stubber(cloudwatch) as stubber:
+        stubber.add_response("describe_alarms", {}, {"AlarmNames": ["a", "b"],
+                                                     "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]})
+        report = stack_alarm_report(cloudwatch, stack)
+    assert [(a.output_key, a.name) for a in report.alarms] == [("DlqDepthAlarmName", "a"), ("QueueAgeAlarmName", "b")]
 
 
 def test_composite_and_metric_alarms_both_asked_for_and_reported():

@@ -162,30 +162,9 @@ def test_purge_refuses_without_yes_then_purges_then_reports_purge_in_progress(pi
     assert "already in progress (SQS allows one every 60 seconds)" in again.stderr
 
 
-def test_purge_asks_in_a_terminal_and_declining_keeps_messages(pipeline, monkeypatch):
-    import webhookctl.commands.operate as ops
-
-    monkeypatch.setattr(ops, "is_terminal", lambda: True)
+def test_purge_asks_in_a_terminal_and_declining_keeps_messages(pipeline):
     fill(pipeline.sqs, pipeline.dlq_url, [webhook_message(1)])
-    declined = pipeline.invoke("dlq", "purge", "--suffix", SUFFIX, input="n\n")
+    declined = pipeline.invoke("dlq", "purge", "--suffix", SUFFIX, input="n\n", terminal=True)
     assert declined.exit_code == 1
     assert "Delete all ~1 messages" in declined.stderr
     assert pipeline.counts(pipeline.dlq_url) == (1, 0, 0)
-
-
-def test_redrive_against_a_custom_endpoint_goes_client_side_without_trying_the_move_task(pipeline):
-    # GIVEN the CLI pointed at an emulator (webhookctl --local sets endpoint_url)
-    fill(pipeline.sqs, pipeline.dlq_url, [webhook_message(i) for i in range(3)])
-    app = pipeline.app()
-    app.endpoint_url = "http://127.0.0.1:1"
-    # WHEN
-    from click.testing import CliRunner
-
-    from webhookctl.cli import cli
-
-    result = CliRunner().invoke(cli, ["dlq", "redrive", "--suffix", SUFFIX], obj=app)
-    # THEN
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ("moving messages client-side: custom endpoint http://127.0.0.1:1 "
-                             "(emulators lack the message-move task)\n")
-    assert pipeline.counts(pipeline.queue_url) == (3, 0, 0)

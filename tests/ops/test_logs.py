@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.ops.conftest import SUFFIX
+from webhookctl.edge.clock import Clock
 from webhookctl.edge.errors import UsageError
 from webhookctl.operate.logs import fetch, follow, parse_since
 
@@ -93,9 +94,7 @@ def test_logs_bad_since_is_a_usage_error_before_any_call(pipeline):
 
 
 @pytest.mark.slow
-def test_logs_follow_polls_until_ctrl_c_and_exits_cleanly(pipeline, monkeypatch):
-    import webhookctl.commands.operate as ops
-
+def test_logs_follow_polls_until_ctrl_c_and_exits_cleanly(pipeline):
     # GIVEN one receiver event, and Ctrl-C during the first wait between polls
     group = pipeline.outputs["ReceiverLogGroupName"]
     pipeline.logs.create_log_stream(logGroupName=group, logStreamName="s1")
@@ -107,9 +106,9 @@ def test_logs_follow_polls_until_ctrl_c_and_exits_cleanly(pipeline, monkeypatch)
         waits.append(seconds)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ops, "sleep", sleep)
     # WHEN
-    result = pipeline.invoke("logs", "--suffix", SUFFIX, "--function", "receiver", "--follow")
+    result = pipeline.invoke("logs", "--suffix", SUFFIX, "--function", "receiver", "--follow",
+                             clock=Clock(sleep=sleep))
     # THEN the event was printed once, one wait happened, and the exit is clean
     assert result.exit_code == 0, result.output
     assert [line.split(" ", 2)[1:] for line in result.stdout.splitlines()] == [["s1", "INFO accepted"]]

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from tests.ops.conftest import FAKE_CREDENTIALS, REGION, SUFFIX, stubbed_cloudformation
 from webhookctl.cli import cli
 from webhookctl.edge.aws import AwsClients
+from webhookctl.edge.clock import Clock
 from webhookctl.edge.context import AppContext
 from webhookctl.operate.redrive import (
     MoveTaskBusy,
@@ -114,16 +115,14 @@ def test_in_process_moto_not_implemented_means_unsupported():
             move_task_redrive(client, DLQ_ARN, QUEUE_ARN)
 
 
-def test_cli_uses_the_move_task_without_filters(sqs, monkeypatch):
+def test_cli_uses_the_move_task_without_filters(sqs):
     # GIVEN a stack whose DLQ supports move tasks
-    import webhookctl.commands.operate as ops
-
-    monkeypatch.setattr(ops, "sleep", lambda seconds: None)
     expect_start(sqs)
     sqs.stubber.add_response("list_message_move_tasks", {"Results": [task("COMPLETED", 10)]}, LIST)
     outputs = {"DeadLetterQueueArn": DLQ_ARN, "ProcessingQueueArn": QUEUE_ARN,
                "DeadLetterQueueUrl": "https://sqs/dlq", "ProcessingQueueUrl": "https://sqs/q"}
-    app = AppContext(prepared_clients=AwsClients(cloudformation=stubbed_cloudformation(outputs, calls=1), sqs=sqs))
+    app = AppContext(prepared_clients=AwsClients(cloudformation=stubbed_cloudformation(outputs, calls=1), sqs=sqs),
+                     clock=Clock(sleep=lambda seconds: None))
     # WHEN
     result = CliRunner().invoke(cli, ["dlq", "redrive", "--suffix", SUFFIX], obj=app)
     # THEN

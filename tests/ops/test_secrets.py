@@ -8,8 +8,8 @@ import time
 import pytest
 
 from tests.ops.conftest import SUFFIX, drain
-from webhookctl.edge.errors import UsageError
-from webhookctl.operate.secrets import SecretDocumentError, summarize, with_secret, without
+from webhookctl.handlers.webhook_common.contract import secrets as document
+from webhookctl.handlers.webhook_common.contract.secrets import SecretsDocumentError
 
 NEW, OLD = "whsec_new_0123456789abcdef", "whsec_old_fedcba9876543210"
 
@@ -19,46 +19,46 @@ def stored(pipeline) -> dict:
         SecretId=pipeline.outputs["SigningSecretArn"])["SecretString"])
 
 
-# ---- pure edits --------------------------------------------------------------------------------------
+# ---- pure edits of the contract's document: parse -> edit -> dump ------------------------------------
+
+
+def edited(value: dict, edit, *args, **kwargs) -> dict:
+    return json.loads(document.dump(edit(document.parse(json.dumps(value)), *args, **kwargs)))
 
 
 def test_with_secret_puts_the_new_one_first_and_keeps_the_old_for_rotation():
-    assert with_secret({"stripe": [OLD], "github": ["g"]}, "stripe", NEW) == {
+    assert edited({"stripe": [OLD], "github": ["g"]}, document.with_secret, "stripe", NEW) == {
         "stripe": [NEW, OLD], "github": ["g"]}
 
 
 def test_with_secret_dedups_and_replace_drops_the_old():
-    assert with_secret({"stripe": [OLD, NEW]}, "stripe", NEW) == {"stripe": [NEW, OLD]}
-    assert with_secret({"stripe": [OLD, NEW]}, "stripe", NEW, replace=True) == {"stripe": [NEW]}
+    assert edited({"stripe": [OLD, NEW]}, document.with_secret, "stripe", NEW) == {"stripe": [NEW, OLD]}
+    assert edited({"stripe": [OLD, NEW]}, document.with_secret, "stripe", NEW, replace=True) == {"stripe": [NEW]}
 
 
 def test_object_entries_keep_their_options_and_options_can_be_added():
-    document = {"square": {"secrets": [OLD], "notificationUrl": "https://a.example/webhook/square"}}
-    assert with_secret(document, "square", NEW) == {
+    square = {"square": {"secrets": [OLD], "notificationUrl": "https://a.example/webhook/square"}}
+    assert edited(square, document.with_secret, "square", NEW) == {
         "square": {"secrets": [NEW, OLD], "notificationUrl": "https://a.example/webhook/square"}}
-    assert with_secret({"square": [OLD]}, "square", NEW, options={"notificationUrl": "https://b.example/x"}) == {
+    assert edited({"square": [OLD]}, document.with_secret, "square", NEW,
+                  options={"notificationUrl": "https://b.example/x"}) == {
         "square": {"secrets": [NEW, OLD], "notificationUrl": "https://b.example/x"}}
 
 
-def test_a_malformed_entry_is_refused_unless_replaced():
-    with pytest.raises(SecretDocumentError, match="neither a list of secrets nor an object"):
-        with_secret({"stripe": "just-a-string"}, "stripe", NEW)
-    assert with_secret({"stripe": "just-a-string"}, "stripe", NEW, replace=True) == {"stripe": [NEW]}
+def test_a_malformed_entry_is_refused_unless_replaced_and_kept_as_it_was_by_other_edits():
+    with pytest.raises(SecretsDocumentError, match="neither a list of secrets nor an object"):
+        edited({"stripe": "just-a-string"}, document.with_secret, "stripe", NEW)
+    assert edited({"stripe": "just-a-string"}, document.with_secret, "stripe", NEW, replace=True) == {
+        "stripe": [NEW]}
+    assert edited({"stripe": "just-a-string"}, document.with_secret, "github", "g") == {
+        "stripe": "just-a-string", "github": ["g"]}
 
 
 def test_without_drops_a_provider_or_only_its_older_secrets():
-    document = {"stripe": [NEW, OLD], "square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
-    assert without(document, "stripe") == {"square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
-    assert without(document, "square", keep_newest=True) == {
+    value = {"stripe": [NEW, OLD], "square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
+    assert edited(value, document.without, "stripe") == {"square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
+    assert edited(value, document.without, "square", keep_newest=True) == {
         "stripe": [NEW, OLD], "square": {"secrets": [NEW], "notificationUrl": "u"}}
-    with pytest.raises(UsageError, match="no secrets stored for 'adyen'"):
-        without(document, "adyen")
-
-
-def test_summary_counts_and_names_options_without_values():
-    summary = summarize({"stripe": [NEW, OLD], "square": {"secrets": [NEW], "notificationUrl": "https://x"}})
-    assert [(s.provider, s.secrets, s.options) for s in summary] == [
-        ("square", 1, ("notificationUrl",)), ("stripe", 2, ())]
 
 
 # ---- through the CLI, on moto ------------------------------------------------------------------------
@@ -88,7 +88,6 @@ def test_set_from_stdin_rotates_then_list_shows_counts_only(pipeline):
 @slow
 def test_set_from_file_with_option_then_the_verifier_accepts_the_new_secret(pipeline, tmp_path):
     from webhookctl.handlers.webhook_common.providers import PROVIDERS, InvalidSignature, sign_request
-    from webhookctl.operate.secrets import provider_entry
 
     # GIVEN Square's old key, then a new one from a file plus its notification URL
     url = "https://hooks.example.com/webhook/square"
@@ -99,7 +98,10 @@ def test_set_from_file_with_option_then_the_verifier_accepts_the_new_secret(pipe
     assert result.exit_code == 0, result.output
     assert stored(pipeline) == {"square": {"secrets": [NEW, OLD], "notificationUrl": url}}
     # THEN what is stored verifies requests signed with the new key (and, during rotation, the old one)
-    secrets, options = provider_entry(stored(pipeline), "square")
+    from webhookctl.handlers.webhook_common.secrets import usable_entries
+
+    entry = usable_entries(json.dumps(stored(pipeline)))["square"]
+    secrets, options = entry.secrets, entry.options
     body = b'{"event_id": "e1", "type": "payment.updated"}'
     for key in (NEW, OLD):
         signed_body, headers = sign_request("square", body, key, 1767225600, options)

@@ -227,12 +227,12 @@ def test_secret_starts_empty_and_uses_the_key(resources):
 
 
 def test_every_declared_output_is_published_and_exported_under_the_stack_name(template):
-    from webhookctl.templates import OUTPUTS
+    from webhookctl.handlers.webhook_common.contract.stack import ALARM, OUTPUTS, with_role
 
     outputs = template["Outputs"]
-    assert sorted(outputs) == sorted(OUTPUTS)
+    assert sorted(outputs) == sorted(o.key for o in OUTPUTS)
     for key, output in outputs.items():
         assert output["Export"] == {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{key}"}}
-    assert len([k for k in outputs if k.endswith("AlarmName")]) == len(of_type(template["Resources"],
-                                                                                "AWS::CloudWatch::Alarm"))
+    alarms = {r["Properties"]["AlarmName"] for r in of_type(template["Resources"], "AWS::CloudWatch::Alarm").values()}
+    assert {outputs[o.key]["Value"] for o in with_role(ALARM)} == alarms
     assert outputs["WebhookUrl"]["Value"]["Fn::Sub"][0].endswith("/live/webhook/")

@@ -62,6 +62,22 @@ class Artifacts:
         return iter((self.handlers, self.layer))
 
 
+@dataclass(frozen=True)
+class PackageConfig:
+    """Where packaging reads and caches; defaults are the installed handlers and requirements, and the
+    user cache directory."""
+
+    cache_dir: Path | None = None
+    requirements: Path | None = None
+    pip: PipRunner | None = None
+    handlers_source: Path | None = None
+
+    def build(self, out_dir: Path) -> Artifacts:
+        """handlers.zip and layer.zip in out_dir, deterministic, the layer from the cache when it can."""
+        return package_all(out_dir, cache_dir=self.cache_dir, requirements=self.requirements, pip=self.pip,
+                           handlers_source=self.handlers_source)
+
+
 def default_cache_dir() -> Path:
     """$XDG_CACHE_HOME/webhookctl, else ~/.cache/webhookctl."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

@@ -1,4 +1,4 @@
-"""`webhookctl render`: the CloudFormation template, offline."""
+"""`webhookctl render | package`: the template and the artifacts, offline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from webhookctl.commands.options import parse_pairs, suffix_option
+from webhookctl.commands.options import dump_json, format_option, parse_pairs, suffix_option
+from webhookctl.edge.context import AppContext, pass_app
 
 
 @click.command()
@@ -40,3 +41,23 @@ def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str
     except OSError as exc:
         raise click.BadParameter(f"cannot write {output}: {exc.strerror}", param_hint="--output") from exc
     click.echo(f"wrote {output} ({len(body.encode())} bytes, {output_format})", err=True)
+
+
+@click.command()
+@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".webhookctl/artifacts"), show_default=True, help="Directory for the zips.")
+@format_option
+@pass_app
+def package(app: AppContext, output_dir: Path, output_format: str) -> None:
+    """Build handlers.zip and layer.zip (no AWS needed)."""
+    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.edge.output import table
+
+    artifacts = (app.packaging or PackageConfig()).build(output_dir)
+    rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
+            for a in artifacts]
+    if output_format == "json":
+        dump_json(rows)
+        return
+    click.echo(table(("ARTIFACT", "PATH", "BYTES", "SHA256"),
+                     [(r["name"], r["path"], r["size"], r["sha256"]) for r in rows]))

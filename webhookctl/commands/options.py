@@ -1,14 +1,16 @@
-"""Options shared by several commands, defined once."""
+"""Options and small helpers several commands share, defined once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from webhookctl.edge.context import AppContext
-from webhookctl.templates.settings import SUFFIX_PATTERN, SUFFIX_RULE
+from webhookctl.edge.context import AppContext, pass_app
+from webhookctl.edge.errors import NotConfirmed
+from webhookctl.handlers.webhook_common.contract.names import SUFFIX_PATTERN, SUFFIX_RULE
 
 
 def _check_suffix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -42,6 +44,17 @@ def aws_options(f: Callable) -> Callable:
                         help="AWS region (default: AWS_REGION / profile).")(f)
 
 
+def stack_command(group: click.Group, *options: Callable, name: str | None = None) -> Callable:
+    """group.command() with --suffix, --region and --profile (plus any extra option decorators)."""
+
+    def decorate(f: Callable) -> Callable:
+        for option in reversed(options):
+            f = option(f)
+        return group.command(name)(suffix_option()(aws_options(pass_app(f))))
+
+    return decorate
+
+
 def format_option(f: Callable) -> Callable:
     return click.option("--format", "output_format", type=click.Choice(["text", "json"]),
                         default="text", show_default=True, help="Output format on stdout.")(f)
@@ -50,9 +63,17 @@ def format_option(f: Callable) -> Callable:
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 
 
-def is_terminal() -> bool:
-    """Whether someone can be asked: confirmations need a terminal on stdin, otherwise --yes."""
-    return click.get_text_stream("stdin").isatty()
+def confirm_or_refuse(app: AppContext, question: str, yes: bool, what: str) -> None:
+    """Ask in a terminal; without one, only --yes goes ahead."""
+    if yes:
+        return
+    if not app.is_terminal():
+        raise NotConfirmed(f"refusing to {what} without confirmation: no terminal to ask; pass --yes")
+    click.confirm(question, abort=True, err=True)
+
+
+def dump_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

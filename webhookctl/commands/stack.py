@@ -1,22 +1,23 @@
-"""`webhookctl package | deploy | diff | status | destroy`: the stack lifecycle."""
+"""`webhookctl deploy | diff | status | destroy`: the stack lifecycle."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from webhookctl.commands.options import aws_options, format_option, is_terminal, parse_pairs, suffix_option, yes_option
+from webhookctl.commands.options import (
+    aws_options,
+    dump_json,
+    format_option,
+    parse_pairs,
+    suffix_option,
+    yes_option,
+)
 from webhookctl.edge.context import AppContext, pass_app
 
 if TYPE_CHECKING:
     from webhookctl.stack.deploy import Deployer
-
-# Tests replace these (instant sleeps, a tmp layer cache); commands read them when they run.
-TIMING: Any = None
-PACKAGING: Any = None
 
 
 class ClickUi:
@@ -32,11 +33,13 @@ class ClickUi:
         return click.confirm(question, default=False, err=True)
 
 
-def _deployer(app: AppContext) -> Deployer:
-    from webhookctl.stack.deploy import Deployer, PackageConfig
+def deployer(app: AppContext) -> Deployer:
+    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.stack.deploy import Deployer
     from webhookctl.stack.stack_events import Timing
 
-    return Deployer(app.clients, ClickUi(is_terminal()), TIMING or Timing(), PACKAGING or PackageConfig())
+    return Deployer(app.clients, ClickUi(app.is_terminal()), Timing(clock=app.clock),
+                    app.packaging or PackageConfig())
 
 
 def _echo_outputs(outputs: dict[str, str]) -> None:
@@ -44,29 +47,6 @@ def _echo_outputs(outputs: dict[str, str]) -> None:
 
     if outputs:
         click.echo(table(("OUTPUT", "VALUE"), sorted(outputs.items())))
-
-
-def _dump(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
-
-
-@click.command()
-@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".webhookctl/artifacts"), show_default=True, help="Directory for the zips.")
-@format_option
-def package(output_dir: Path, output_format: str) -> None:
-    """Build handlers.zip and layer.zip (no AWS needed)."""
-    from webhookctl.edge.output import table
-    from webhookctl.stack.deploy import PackageConfig
-
-    artifacts = (PACKAGING or PackageConfig()).build(output_dir)
-    rows = [{"name": a.name, "path": str(a.path), "size": a.size, "sha256": a.sha256, "key": a.key}
-            for a in artifacts]
-    if output_format == "json":
-        _dump(rows)
-        return
-    click.echo(table(("ARTIFACT", "PATH", "BYTES", "SHA256"),
-                     [(r["name"], r["path"], r["size"], r["sha256"]) for r in rows]))
 
 
 def _deploy_inputs(f: Any) -> Any:
@@ -96,14 +76,14 @@ def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | No
     options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"),
                             tags=_stack_tags(tag_pairs), bucket=bucket, yes=yes,
                             no_execute=no_execute, fail_on_empty=fail_on_empty, protect=protect)
-    result = _deployer(app).deploy(options)
+    result = deployer(app).deploy(options)
     if output_format == "json":
         change_set = result.change_set
-        _dump({"stack": result.stack_name, "status": result.status, "bucket": result.bucket,
-               "uploads": result.uploads, "outputs": result.outputs,
-               "changeSet": None if change_set is None or change_set.empty else
-               {"name": change_set.name, "type": change_set.change_set_type,
-                "changes": changes_json(change_set.changes)}})
+        dump_json({"stack": result.stack_name, "status": result.status, "bucket": result.bucket,
+                   "uploads": result.uploads, "outputs": result.outputs,
+                   "changeSet": None if change_set is None or change_set.empty else
+                   {"name": change_set.name, "type": change_set.change_set_type,
+                    "changes": changes_json(change_set.changes)}})
         return
     _echo_outputs(result.outputs)
 
@@ -121,17 +101,20 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
     from webhookctl.stack.deploy import DeployOptions
 
     options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"), bucket=bucket)
-    change_set = _deployer(app).diff(options)
+    plan, change_set = deployer(app).diff(options)
+    changes = change_set.changes if change_set else ()
+    pending = plan.recreate is not None or bool(changes)
     if output_format == "json":
-        _dump({"stack": options.stack_name, "changes": changes_json(change_set.changes),
-               "type": change_set.change_set_type})
-    elif change_set.empty:
+        dump_json({"stack": options.stack_name, "plan": plan.describe(), "changes": changes_json(changes),
+                   "type": plan.change_set.change_set_type})
+    elif plan.recreate:
+        click.echo("\n".join(plan.describe()))
+    elif not changes:
         click.echo(f"stack {options.stack_name} is up to date", err=True)
     else:
-        click.echo(changes_table(change_set.changes))
-    if fail and not change_set.empty:
-        raise WebhookctlError(f"{len(change_set.changes)} change(s) pending for {options.stack_name} "
-                              "(--fail)")
+        click.echo(changes_table(changes))
+    if fail and pending:
+        raise WebhookctlError(f"{len(changes) or 'every'} change(s) pending for {options.stack_name} (--fail)")
 
 
 @click.command()
@@ -141,8 +124,8 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
 @pass_app
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Stack status, last update and outputs."""
+    from webhookctl.handlers.webhook_common.contract.names import stack_name
     from webhookctl.stack.outputs import deployed_description, outputs_of
-    from webhookctl.templates.settings import stack_name
 
     name = stack_name(suffix)
     stack = deployed_description(app.clients.cloudformation, name)
@@ -152,7 +135,7 @@ def status(app: AppContext, suffix: str, output_format: str) -> None:
                "lastUpdated": updated.isoformat() if updated else None,
                "terminationProtection": bool(stack.get("EnableTerminationProtection")), "outputs": outputs}
     if output_format == "json":
-        _dump(summary)
+        dump_json(summary)
         return
     rows = [("stack", name), ("status", stack["StackStatus"]), ("last update", summary["lastUpdated"]),
             ("termination protection", "on" if summary["terminationProtection"] else "off")]
@@ -174,19 +157,21 @@ def status(app: AppContext, suffix: str, output_format: str) -> None:
 @pass_app
 def destroy(app: AppContext, suffix: str, yes: bool, purge_artifacts: bool) -> None:
     """Delete the stack and everything in it, streaming events."""
-    from webhookctl.templates.settings import stack_name
+    from webhookctl.handlers.webhook_common.contract.names import stack_name
 
-    final = _deployer(app).destroy(suffix, yes, purge_artifacts)
+    final = deployer(app).destroy(suffix, yes, purge_artifacts)
     if final != "ABSENT":
         click.echo(f"stack {stack_name(suffix)} deleted", err=True)
 
 
 def _stack_tags(pairs: tuple[str, ...]) -> dict[str, str]:
     """--tags, refused locally where CloudFormation would refuse them after packaging and uploading."""
+    from webhookctl.handlers.webhook_common.contract.names import TAG_PREFIX
+
     tags = parse_pairs(pairs, "--tags")
     for key, value in tags.items():
-        if key.lower().startswith("aws:") or key.startswith("webhookctl:"):
-            raise click.BadParameter(f"tag {key!r} uses a reserved prefix (aws: belongs to AWS, webhookctl: to "
+        if key.lower().startswith("aws:") or key.startswith(TAG_PREFIX):
+            raise click.BadParameter(f"tag {key!r} uses a reserved prefix (aws: belongs to AWS, {TAG_PREFIX} to "
                                      "this tool)", param_hint="--tags")
         if len(key) > 128 or len(value) > 256:
             raise click.BadParameter(f"tag {key!r}: keys are at most 128 characters, values 256",

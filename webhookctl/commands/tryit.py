@@ -48,92 +48,18 @@ def send(app: AppContext, provider: str, suffix: str | None, url: str | None, us
     """
     from webhookctl.tryit import send as service
 
-    if sum((duplicate, tamper, count > 1)) > 1:
-        raise UsageError("--duplicate, --tamper and --count are separate drills: pass one of them")
-    if count > 1 and event_file is not None:
-        raise UsageError("--count sends N distinct events, but --event FILE is one event (most providers carry "
-                         "its id in the body): drop --event, or use --duplicate to test a redelivery")
-    target = resolve_target(app, provider, suffix, url, use_local, secret)
-    make = sample_factory(provider, kind, event_file, parse_pairs(headers, "--header"))
-    if count > 1:
-        report = service.deliver_concurrently([service.signed(make(), target, now=int(time.time()))
-                                               for _ in range(count)], workers=concurrency)
-        click.echo(service.format_load(report))
-        service.check(report.outcomes)
+    request = service.SendRequest(provider, kind, event_file.read_bytes() if event_file else None,
+                                  parse_pairs(headers, "--header"), duplicate, tamper, count, concurrency)
+    request.check()  # before any AWS call
+    target = service.resolve_target(app, provider, suffix, url, use_local, secret)
+    result = service.run_drill(request, target, clock=app.clock.time)
+    if isinstance(result, service.LoadReport):
+        click.echo(service.format_load(result))
+        service.check(result.outcomes)
         return
-    first = service.signed(make(), target, now=int(time.time()))
-    plan = [service.tampered(first)] if tamper else [first]
-    outcomes = service.deliver(plan)
-    if duplicate:
-        again = service.signed(first.sample, target, now=int(time.time()) + 1, expect="duplicate")
-        outcomes += service.deliver([again])
-    for outcome in outcomes:
+    for outcome in result:
         click.echo(service.format_outcome(outcome))
-    service.check(outcomes)
-
-
-def sample_factory(provider: str, kind: str, event_file: Path | None, extra: dict[str, str]):
-    """A function making a fresh sample each call (a file event keeps its body, gets fresh ids)."""
-    from dataclasses import replace
-
-    from webhookctl.tryit.samples import file_event, sample_event
-
-    body = event_file.read_bytes() if event_file else None
-
-    def make():
-        now = int(time.time())
-        from_file = file_event(provider, body, now=now) if body is not None else None
-        sample = from_file or sample_event(provider, kind, now=now)
-        return replace(sample, headers={**sample.headers, **extra})
-
-    return make
-
-
-def resolve_target(app: AppContext, provider: str, suffix: str | None, url: str | None, use_local: bool,
-                   secret: str | None):
-    """URL and secret from the flags, the local sandbox's state, or the stack's outputs."""
-    import os
-
-    from webhookctl.tryit.send import Target
-    from webhookctl.tryit.state import read_state, use_sandbox_environment
-
-    # `webhookctl --local send ...` means the same as `webhookctl send --local ...`.
-    use_local = use_local or (app.endpoint_url is not None and suffix is None and url is None
-                              and _is_sandbox(app.endpoint_url))
-    if use_local:
-        state = read_state()
-        use_sandbox_environment(state, os.environ)
-        app.endpoint_url, app.region, suffix = state.endpoint_url, state.region, suffix or state.suffix
-        url = url or f"{state.webhook_url}{provider}"
-    if url and secret:
-        return Target(url, secret)
-    if suffix is None:
-        raise UsageError("say where to send: --suffix S (a deployed stack), --local (the sandbox), "
-                         "or --url URL with --secret")
-    return stack_target(app, provider, suffix, url, secret)
-
-
-def _is_sandbox(endpoint_url: str) -> bool:
-    from webhookctl.tryit.state import read_state
-
-    try:
-        return read_state().endpoint_url == endpoint_url
-    except UsageError:  # no sandbox is running
-        return False
-
-
-def stack_target(app: AppContext, provider: str, suffix: str, url: str | None, secret: str | None):
-    from webhookctl.stack.outputs import load_stack
-    from webhookctl.templates import outputs as keys
-    from webhookctl.tryit.send import Target, stack_secret
-
-    stack = load_stack(app.clients.cloudformation, suffix)
-    url = url or stack.require(keys.WEBHOOK_URL) + provider
-    if secret:
-        return Target(url, secret)
-    arn = stack.require(keys.SIGNING_SECRET_ARN)
-    secret, options = stack_secret(app.clients.secretsmanager, arn, provider)
-    return Target(url, secret, options)
+    service.check(result)
 
 
 @click.group()
@@ -204,7 +130,7 @@ def _start(module, options, say, show):
 
 def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
     from webhookctl.edge.output import table
-    from webhookctl.templates.settings import stack_name
+    from webhookctl.handlers.webhook_common.contract.names import stack_name
     from webhookctl.tryit.sandbox import secrets_table
     from webhookctl.tryit.state import STATE_DIR_ENV, state_file
 
@@ -228,7 +154,7 @@ def status() -> None:
     import os
 
     from webhookctl.edge.errors import WebhookctlError
-    from webhookctl.templates.settings import stack_name
+    from webhookctl.handlers.webhook_common.contract.names import stack_name
     from webhookctl.tryit.state import read_state
 
     state = read_state()

@@ -19,6 +19,7 @@ class AwsTarget:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    credentials: tuple[str, str] | None = None  # explicit keys (the sandbox's), else boto3's chain
 
 
 class AwsClients:
@@ -43,6 +44,18 @@ class AwsClients:
     def region(self) -> str:
         return self.client("sts").meta.region_name
 
+    def _new_session(self, boto3: Any) -> Any:
+        if self.target.credentials is None:
+            return boto3.Session(profile_name=self.target.profile, region_name=self.target.region)
+        # Explicit keys (the sandbox's) stand alone: no AWS_PROFILE from the shell may redirect or break them.
+        import botocore.session
+
+        # (the profile variable with no environment names: AWS_PROFILE is not read)
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        access_key, secret_key = self.target.credentials
+        return boto3.Session(botocore_session=core, region_name=self.target.region,
+                             aws_access_key_id=access_key, aws_secret_access_key=secret_key)
+
     def _make(self, service: str) -> Any:
         import boto3
         from botocore.config import Config
@@ -52,8 +65,7 @@ class AwsClients:
                         user_agent_extra=f"webhookctl/{__version__}")
         try:
             if self._session is None:
-                self._session = boto3.Session(profile_name=self.target.profile,
-                                              region_name=self.target.region)
+                self._session = self._new_session(boto3)
             return self._session.client(service, config=config, endpoint_url=self.target.endpoint_url)
         except ProfileNotFound as exc:
             raise ConfigError(f"AWS profile {self.target.profile!r} not found: "

@@ -44,11 +44,17 @@ class AlarmReport:
         return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no alarms"
 
 
-def alarm_names(outputs: Mapping[str, str]) -> dict[str, str]:
-    """{output key: alarm name} for every output whose key ends with AlarmName."""
-    from webhookctl.templates.outputs import ALARM_SUFFIX
+def stack_alarm_report(cloudwatch: Any, stack: Any) -> AlarmReport:
+    """Every alarm the stack's outputs name (the contract's ALARM role)."""
+    from webhookctl.edge.errors import StackError
+    from webhookctl.handlers.webhook_common.contract.names import suffix_of
+    from webhookctl.handlers.webhook_common.contract.stack import ALARM
 
-    return {key: value for key, value in sorted(outputs.items()) if key.endswith(ALARM_SUFFIX)}
+    names = {o.key: name for o, name in sorted(stack.with_role(ALARM).items(), key=lambda item: item[0].key)}
+    if not names:
+        raise StackError(f"stack {stack.name} has no alarm outputs: redeploy it with "
+                         f"`webhookctl deploy --suffix {suffix_of(stack.name)}`")
+    return alarm_report(cloudwatch, names)
 
 
 def alarm_report(cloudwatch: Any, names_by_key: Mapping[str, str]) -> AlarmReport:

@@ -83,6 +83,16 @@ def queue_stats(sqs: Any, cloudwatch: Any, role: str, url: str, *, may_peek: boo
     return QueueStats(role, url, visible, in_flight, delayed, age, source)
 
 
+def pipeline_queue_stats(sqs: Any, cloudwatch: Any, stack: Any, *,
+                         clock: Callable[[], float] = time.time) -> list[QueueStats]:
+    """The processing queue's and the DLQ's stats."""
+    from webhookctl.handlers.webhook_common.contract import stack as outputs
+
+    # Peeking the processing queue would count as a receive there and push messages toward the DLQ.
+    return [queue_stats(sqs, cloudwatch, role, stack.require(output), may_peek=role == "dlq", clock=clock)
+            for role, output in (("processing", outputs.PROCESSING_QUEUE_URL), ("dlq", outputs.DEAD_LETTER_QUEUE_URL))]
+
+
 def _age_from_cloudwatch(cloudwatch: Any, url: str, clock: Callable[[], float]) -> int | None:
     """SQS publishes ApproximateAgeOfOldestMessage every minute for active queues; None if no recent point."""
     now = datetime.fromtimestamp(clock(), UTC)

@@ -393,3 +393,64 @@ def _latest_task(sqs: Any, source_arn: str) -> dict[str, Any] | None:
             raise MoveTaskUnsupported(short_reason(exc)) from exc
         raise
     return results[0] if results else None
+
+
+# ---- choosing the way --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedriveRequest:
+    filter: RedriveFilter = RedriveFilter()
+    limit: int | None = None
+    rate: int | None = None
+    dry_run: bool = False
+    client_side: bool = False
+    workers: int = 4
+
+
+class RedriveObserver:
+    """What a redrive reports while it runs; the command prints, the default stays silent."""
+
+    def client_side(self, reason: str, estimate: int) -> None: ...
+
+    def task(self, progress: TaskProgress) -> None: ...
+
+    def moved(self, result: RedriveResult) -> None: ...
+
+
+def redrive(sqs: Any, stack: Any, request: RedriveRequest, *, clock: Any,
+            observer: RedriveObserver | None = None) -> RedriveResult:
+    """DLQ -> processing queue: SQS's move task when it can do the run, else the client-side mover."""
+    from webhookctl.handlers.webhook_common.contract import stack as outputs
+
+    observer = observer or RedriveObserver()
+    dlq_url, target_url = stack.require(outputs.DEAD_LETTER_QUEUE_URL), stack.require(outputs.PROCESSING_QUEUE_URL)
+    reason = _client_side_reason(request)
+    if reason is None:
+        target_arn = stack.get(outputs.PROCESSING_QUEUE_ARN) or _queue_arn(sqs, target_url)
+        try:
+            return move_task_redrive(sqs, stack.require(outputs.DEAD_LETTER_QUEUE_ARN), target_arn,
+                                     rate=request.rate, sleep=clock.sleep, on_progress=observer.task)
+        except MoveTaskUnsupported as exc:
+            reason = f"the message-move task API is unavailable here ({exc})"
+    from webhookctl.operate.dlq import queue_counts
+
+    visible = queue_counts(sqs, dlq_url)[0]
+    options = MoverOptions(limit=request.limit, rate=request.rate, dry_run=request.dry_run,
+                           workers=request.workers, expected=visible)
+    observer.client_side(reason, min(request.limit or visible, visible))
+    return ClientMover(sqs, dlq_url, target_url, request.filter, options, sleep=clock.sleep,
+                       clock=clock.monotonic, on_progress=observer.moved).run()
+
+
+def _client_side_reason(request: RedriveRequest) -> str | None:
+    """Why the move task cannot do this run, or None when it can."""
+    if request.client_side:
+        return "--client-side given"
+    if request.filter.active or request.limit or request.dry_run:
+        return "the message-move task cannot filter, limit or dry-run"
+    return None
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

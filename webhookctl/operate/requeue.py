@@ -29,10 +29,22 @@ class RequeueResult:
     found: list[StuckEvent] = field(default_factory=list)
     enqueued: int = 0
     failed: int = 0
+    dry_run: bool = False
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
+
+
+def requeue_stuck(sqs: Any, dynamodb: Any, stack: Any, stored_before_ms: int, *, dry_run: bool) -> RequeueResult:
+    """Find the stack's stuck events and (unless dry_run) enqueue them."""
+    from webhookctl.handlers.webhook_common.contract import stack as outputs
+
+    table, queue_url = stack.require(outputs.TABLE_NAME), stack.require(outputs.PROCESSING_QUEUE_URL)
+    events = list(stuck_events(dynamodb, table, stored_before_ms))
+    if dry_run or not events:
+        return RequeueResult(found=events, dry_run=dry_run)
+    return requeue(sqs, dynamodb, table, queue_url, events)
 
 
 def stuck_events(dynamodb: Any, table: str, stored_before_ms: int) -> Iterator[StuckEvent]:

@@ -1,19 +1,18 @@
-"""The signing-secrets document: {provider: [secret, ...] | {"secrets": [...], ...options}}.
+"""`webhookctl secrets`: the signing-secrets document (contract.secrets) read and written in Secrets Manager.
 
-Secrets are listed newest first; the receiver accepts a signature made with any of them, which is what
-makes rotation safe (add the new one, switch the provider, then drop the old ones).
+Every edit is read-modify-write of one document; the previous version stays readable as AWSPREVIOUS.
 Nothing here ever returns or prints a secret value.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from webhookctl.edge.errors import UsageError, WebhookctlError
-from webhookctl.edge.jsondoc import json_object
+from webhookctl.handlers.webhook_common.contract import secrets as document
+from webhookctl.handlers.webhook_common.contract.secrets import Document, SecretsDocumentError
 
 
 class SecretDocumentError(WebhookctlError):
@@ -27,7 +26,8 @@ def known_providers() -> list[str]:
     return sorted(PROVIDERS)
 
 
-def check_provider(provider: str, valid: list[str]) -> None:
+def check_provider(provider: str) -> None:
+    valid = known_providers()
     if provider not in valid:
         raise UsageError(f"unknown provider {provider!r}: use one of {', '.join(valid)}")
 
@@ -45,49 +45,6 @@ def clean_secret(raw: str, provider: str) -> str:
     return value
 
 
-# ---- pure edits --------------------------------------------------------------------------------------
-
-
-def provider_entry(document: Mapping[str, Any], provider: str) -> tuple[list[str], dict[str, Any]]:
-    """(secrets, options) of one provider, whichever of the two shapes it is stored in."""
-    entry = document.get(provider, [])
-    if isinstance(entry, list):
-        return [str(s) for s in entry], {}
-    if isinstance(entry, dict) and isinstance(entry.get("secrets", []), list):
-        options = {k: v for k, v in entry.items() if k != "secrets"}
-        return [str(s) for s in entry.get("secrets", [])], options
-    raise SecretDocumentError(f"the entry for {provider!r} is neither a list of secrets nor an object with "
-                              f"\"secrets\": overwrite it with `webhookctl secrets set --provider {provider} "
-                              "--replace`")
-
-
-def _entry(secrets: list[str], options: Mapping[str, Any]) -> list[str] | dict[str, Any]:
-    return {"secrets": secrets, **options} if options else secrets
-
-
-def with_secret(document: Mapping[str, Any], provider: str, secret: str, *, replace: bool = False,
-                options: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A new document with `secret` first for `provider` (earlier ones kept unless replace)."""
-    try:
-        old_secrets, old_options = provider_entry(document, provider)
-    except SecretDocumentError:
-        if not replace:
-            raise
-        old_secrets, old_options = [], {}
-    secrets = [secret, *(s for s in ([] if replace else old_secrets) if s != secret)]
-    return {**document, provider: _entry(secrets, {**old_options, **(options or {})})}
-
-
-def without(document: Mapping[str, Any], provider: str, *, keep_newest: bool = False) -> dict[str, Any]:
-    """Drop a provider, or (keep_newest) only its older secrets: the last step of a rotation."""
-    if provider not in document:
-        raise UsageError(f"no secrets stored for {provider!r}; `webhookctl secrets list` shows what is there")
-    if not keep_newest:
-        return {k: v for k, v in document.items() if k != provider}
-    secrets, options = provider_entry(document, provider)
-    return {**document, provider: _entry(secrets[:1], options)}
-
-
 @dataclass(frozen=True)
 class ProviderSummary:
     provider: str
@@ -95,18 +52,60 @@ class ProviderSummary:
     options: tuple[str, ...]  # option names only: values may be sensitive too
 
 
-def summarize(document: Mapping[str, Any]) -> list[ProviderSummary]:
-    summaries = []
-    for provider in sorted(document):
-        secrets, options = provider_entry(document, provider)
-        summaries.append(ProviderSummary(provider, len(secrets), tuple(sorted(options))))
-    return summaries
+@dataclass(frozen=True)
+class Stored:
+    provider: str
+    secrets: int  # how many are valid now
+    version: str  # the new AWSCURRENT version
+
+
+def add_secret(secretsmanager: Any, arn: str, provider: str, raw: str, *, replace: bool = False,
+               options: Mapping[str, str] | None = None) -> Stored:
+    """Store `raw` as PROVIDER's newest secret (earlier ones stay valid for rotation unless replace)."""
+    check_provider(provider)
+    value = clean_secret(raw, provider)
+    edited = _edit(lambda doc: document.with_secret(doc, provider, value, replace=replace, options=options),
+                   load_document(secretsmanager, arn))
+    return Stored(provider, len(edited[provider].secrets), save_document(secretsmanager, arn, edited))
+
+
+def remove_secrets(secretsmanager: Any, arn: str, provider: str, *, keep_newest: bool,
+                   confirm: Callable[[str], None]) -> Stored:
+    """Drop PROVIDER (or its older secrets); `confirm(what)` may refuse before anything is written."""
+    current = load_document(secretsmanager, arn)
+    if provider not in current:
+        raise UsageError(f"no secrets stored for {provider!r}; `webhookctl secrets list` shows what is there")
+    edited = _edit(lambda doc: document.without(doc, provider, keep_newest=keep_newest), current)
+    confirm(f"remove the older secrets of {provider}" if keep_newest else f"remove every secret of {provider}")
+    left = len(edited[provider].secrets) if provider in edited else 0
+    return Stored(provider, left, save_document(secretsmanager, arn, edited))
+
+
+def list_secrets(secretsmanager: Any, arn: str) -> list[ProviderSummary]:
+    return [ProviderSummary(provider, len(entry.secrets), tuple(sorted(entry.options)))
+            for provider, entry in sorted(load_document(secretsmanager, arn).items())]
+
+
+def newest_secret(secret_string: str, provider: str, where: str) -> tuple[str, dict[str, Any]]:
+    """PROVIDER's newest usable secret and its options: what a sender signs with."""
+    entry = _parsed(secret_string, where).get(provider, document.Entry())
+    if not entry.usable:
+        raise UsageError(f"no signing secret for {provider} in {where}: add one with "
+                         f"`webhookctl secrets set --provider {provider}`, or pass --secret")
+    return entry.usable[0], dict(entry.options)
+
+
+def _edit(change: Callable[[Document], Document], current: Document) -> Document:
+    try:
+        return change(current)
+    except SecretsDocumentError as exc:
+        raise SecretDocumentError(str(exc)) from exc
 
 
 # ---- Secrets Manager ---------------------------------------------------------------------------------
 
 
-def load_document(secretsmanager: Any, secret_arn: str) -> dict[str, Any]:
+def load_document(secretsmanager: Any, secret_arn: str) -> Document:
     """The current document; a secret that has no value yet reads as empty."""
     from botocore.exceptions import ClientError
 
@@ -118,16 +117,15 @@ def load_document(secretsmanager: Any, secret_arn: str) -> dict[str, Any]:
                 secretsmanager, secret_arn):
             raise
         text = "{}"
-    return parse_document(text, secret_arn)
+    return _parsed(text, secret_arn)
 
 
-def parse_document(text: str, where: str) -> dict[str, Any]:
-    """The provider -> secrets object, or an error that refuses to work on anything else."""
-    document = json_object(text)
-    if document is None:
+def _parsed(text: str, where: str) -> Document:
+    try:
+        return document.parse(text)
+    except SecretsDocumentError:
         raise SecretDocumentError(f"{where} does not hold a JSON object of provider -> secrets; refusing to "
-                                  "use or overwrite it: inspect it in the Secrets Manager console")
-    return document
+                                  "use or overwrite it: inspect it in the Secrets Manager console") from None
 
 
 def _exists(secretsmanager: Any, secret_arn: str) -> bool:
@@ -140,7 +138,7 @@ def _exists(secretsmanager: Any, secret_arn: str) -> bool:
     return True
 
 
-def save_document(secretsmanager: Any, secret_arn: str, document: Mapping[str, Any]) -> str:
+def save_document(secretsmanager: Any, secret_arn: str, edited: Document) -> str:
     """Store a new AWSCURRENT version (the previous one stays readable as AWSPREVIOUS); returns its id."""
-    response = secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+    response = secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=document.dump(edited))
     return response.get("VersionId", "?")

@@ -30,19 +30,20 @@ def owned_by(owner: str | None) -> dict[str, str]:
 HARDENED_TAG = {"Key": "webhookctl:hardened", "Value": "1"}
 
 
-def ensure_managed_bucket(s3: Any, bucket: str, region: str, owner: str) -> str | None:
-    """Create and harden the managed bucket as needed: "created", "hardened", or None when it was ready."""
+def managed_bucket_action(s3: Any, bucket: str, owner: str) -> str | None:
+    """What the managed bucket needs: "create", "harden" (an earlier run stopped half-way), or None."""
     if not _bucket_exists(s3, bucket, owner):
+        return "create"
+    return None if _is_hardened(s3, bucket, owner) else "harden"
+
+
+def prepare_managed_bucket(s3: Any, bucket: str, region: str, owner: str, action: str) -> None:
+    """Create (if asked) and harden the managed bucket; every step is idempotent."""
+    if action == "create":
         # us-east-1 is the one region that rejects an explicit LocationConstraint.
         location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         s3.create_bucket(Bucket=bucket, **location)
-        _harden(s3, bucket, owner)
-        return "created"
-    if _is_hardened(s3, bucket, owner):
-        return None
-    # An earlier run created it but stopped before the last hardening step: finish the job.
     _harden(s3, bucket, owner)
-    return "hardened"
 
 
 def _is_hardened(s3: Any, bucket: str, owner: str) -> bool:

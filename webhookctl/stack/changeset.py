@@ -78,15 +78,15 @@ def create_change_set(cloudformation: Any, request: ChangeSetRequest, timing: Ti
 
 
 def _wait_until_created(cloudformation: Any, change_set_id: str, timing: Timing) -> dict[str, Any]:
-    deadline = timing.clock() + timing.timeout_seconds
+    deadline = timing.clock.monotonic() + timing.timeout_seconds
     while True:
         description = cloudformation.describe_change_set(ChangeSetName=change_set_id)
         if description["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
             return description
-        if timing.clock() >= deadline:
+        if timing.clock.monotonic() >= deadline:
             raise StackError(f"change set {change_set_id} still {description['Status']} after "
                              f"{timing.timeout_seconds:.0f} s")
-        timing.sleep(timing.change_set_poll_seconds)
+        timing.clock.sleep(timing.change_set_poll_seconds)
 
 
 def _all_changes(cloudformation: Any, change_set_id: str, first: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,38 +1,48 @@
-"""The stack lifecycle: package, upload what changed, plan a change set, execute it while streaming events,
-recover stacks stuck in failed states, and report outputs. Progress goes through `Ui`; nothing here prints.
+"""The stack lifecycle in chalice's stages: settings -> template and artifacts -> state -> plan -> apply.
+
+`gather` only reads (and waits out an operation already in progress); `plan_deploy` decides, purely;
+`apply` is the only stage that creates, uploads, deletes or executes, so a deploy refused by any check
+has changed nothing. Progress goes through `Ui`; nothing here prints.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from webhookctl.build.packaging import Artifacts, PipRunner, package_all
+from webhookctl.build.packaging import Artifacts, PackageConfig
 from webhookctl.edge.errors import NotConfirmed, StackError
+from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract import stack as contract
 from webhookctl.stack import bucket as buckets
-from webhookctl.stack.changeset import ChangeSet, ChangeSetRequest, TemplateSource, changes_table, create_change_set
-from webhookctl.stack.outputs import describe_stack, outputs_of
-from webhookctl.stack.preflight import apigateway_logging_problem, concurrency_problem
+from webhookctl.stack.changeset import ChangeSet, changes_table, create_change_set
+from webhookctl.stack.outputs import describe_stack, outputs_of, parameter_of
+from webhookctl.stack.plan import (
+    TEMPLATE_BODY_LIMIT,
+    BucketState,
+    DeployOptions,
+    DeployPlan,
+    StackState,
+    continue_rollback_advice,
+    plan_deploy,
+)
+from webhookctl.stack.preflight import preflight
 from webhookctl.stack.stack_events import (
     DEPLOY_SUCCESS,
-    REVIEW,
     EventStream,
     Timing,
     first_failure,
     is_in_progress,
     wait_for_stack,
 )
-from webhookctl.templates.outputs import PROCESSOR_FUNCTION, RECEIVER_FUNCTION
 from webhookctl.templates.settings import Settings
-from webhookctl.templates.settings import stack_name as stack_name_for
 
-# CreateChangeSet's TemplateBody limit; larger templates must be passed as an S3 URL.
-TEMPLATE_BODY_LIMIT = 51_200
-SUFFIX_TAG = "webhookctl:suffix"
+__all__ = ["DeployOptions", "DeployResult", "Deployer", "PackageConfig"]
 
 
 class Ui(Protocol):
@@ -43,38 +53,6 @@ class Ui(Protocol):
     def confirm(self, question: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class PackageConfig:
-    """Where packaging reads and caches; defaults are the installed handlers and requirements, and the
-    user cache directory."""
-
-    cache_dir: Path | None = None
-    requirements: Path | None = None
-    pip: PipRunner | None = None
-    handlers_source: Path | None = None
-
-    def build(self, out_dir: Path) -> Artifacts:
-        """handlers.zip and layer.zip in out_dir, deterministic, the layer from the cache when it can."""
-        return package_all(out_dir, cache_dir=self.cache_dir, requirements=self.requirements, pip=self.pip,
-                           handlers_source=self.handlers_source)
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    suffix: str
-    settings: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    bucket: str | None = None
-    yes: bool = False
-    no_execute: bool = False
-    fail_on_empty: bool = False
-    protect: bool = False
-
-    @property
-    def stack_name(self) -> str:
-        return stack_name_for(self.suffix)
-
-
 @dataclass
 class DeployResult:
     stack_name: str
@@ -83,6 +61,7 @@ class DeployResult:
     uploads: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     bucket: str | None = None
+    plan: DeployPlan | None = None
 
 
 @dataclass
@@ -93,7 +72,7 @@ class Deployer:
     ui: Ui
     timing: Timing = field(default_factory=Timing)
     packaging: PackageConfig = field(default_factory=PackageConfig)
-    _owners: dict[str, str] = field(default_factory=dict, repr=False)  # managed bucket -> this account
+    template_body_limit: int = TEMPLATE_BODY_LIMIT
 
     @property
     def cfn(self) -> Any:
@@ -103,115 +82,104 @@ class Deployer:
     def region(self) -> str:
         return self.cfn.meta.region_name
 
-    # --- deploy ---------------------------------------------------------------------------------
+    # --- the stages -----------------------------------------------------------------------------
 
     def deploy(self, options: DeployOptions) -> DeployResult:
-        settings = self._settings(options)  # bad --set values fail here, before anything is touched
+        settings = self._settings(options)  # bad --set values fail here, before anything is read
         body = self._render(settings)
-        stack = self._ready_stack(options)
-        self._preflight(settings, stack)
-        bucket = self._bucket(options.bucket, create=True)
-        with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
-            artifacts = self.packaging.build(Path(build))
-            uploads = [a.key for a in artifacts if buckets.upload_if_missing(
-                self.clients.s3, bucket, a.key, a.path, a.sha256, owner=self._owners.get(bucket))]
-        for key in uploads:
-            self.ui.say(f"uploaded s3://{bucket}/{key}")
-        change_set = self._plan(options, body, stack, bucket, artifacts)
-        result = DeployResult(options.stack_name, "UP_TO_DATE", change_set, uploads, bucket=bucket)
+        state = self.gather(options, settings)
+        with self._built() as artifacts:
+            state = self.with_existing_keys(state, artifacts)
+            plan = plan_deploy(options, state, artifacts, body, self._change_set_name(), self.template_body_limit)
+            return self.apply(plan, options)
+
+    def gather(self, options: DeployOptions, settings: Settings, for_diff: bool = False) -> StackState:
+        """Everything the plan depends on, read without changing anything (before the slower build)."""
+        stack = self._settled_stack(options.stack_name)
+        bucket = self._bucket_state(options.bucket, stack if for_diff else None)
+        problems, notes = preflight(self.clients, settings, stack)
+        for note in notes:
+            self.ui.say(note)
+        return StackState(self.region, stack, bucket, problems=tuple(problems), notes=tuple(notes))
+
+    def with_existing_keys(self, state: StackState, artifacts: Artifacts) -> StackState:
+        """The state plus which of the built artifacts the bucket already holds (content-addressed)."""
+        bucket = state.bucket
+        existing = frozenset(a.key for a in artifacts if bucket.action != "create" and buckets.object_exists(
+            self.clients.s3, bucket.name, a.key, bucket.owner))
+        return replace(state, existing_keys=existing)
+
+    def apply(self, plan: DeployPlan, options: DeployOptions) -> DeployResult:
+        """The plan's steps in order; the only stage that changes anything."""
+        if plan.recreate:
+            self._confirm_recreate(plan, options)
+        result = DeployResult(plan.stack_name, "UP_TO_DATE", bucket=plan.bucket.name, plan=plan)
+        if plan.recreate:
+            self._delete_and_wait(describe_stack(self.cfn, plan.stack_name))
+        self._prepare_bucket(plan)
+        result.uploads = self._upload(plan)
+        result.change_set = change_set = create_change_set(self.cfn, plan.change_set, self.timing)
         if change_set.empty:
-            self.ui.say(f"stack {options.stack_name} is up to date")
-            if options.fail_on_empty:
-                raise StackError(f"stack {options.stack_name} is up to date: nothing to deploy "
-                                 "(--fail-on-empty)")
-            if options.protect:
-                self._protect(options.stack_name)
-            result.outputs = self.outputs(options.stack_name)
-            return result
+            return self._up_to_date(plan, options, result)
         self.ui.say(changes_table(change_set.changes))
         if options.no_execute:
             self.ui.say(f"change set {change_set.name} created, not executed; review it, then run:\n"
-                        f"  {self._execute_command(options.stack_name, change_set.name)}")
+                        f"  {self._execute_command(plan.stack_name, change_set.name)}")
             result.status = "CHANGE_SET_CREATED"
             return result
         self._confirm_execution(options, change_set)
         final = self._execute(change_set)
-        if options.protect:
+        if plan.protect:
             self._protect(change_set.stack_id)
         result.status = final["StackStatus"]
-        result.outputs = outputs_of(final) or self.outputs(options.stack_name)
+        result.outputs = outputs_of(final) or self.outputs(plan.stack_name)
         return result
 
-    def _preflight(self, settings: Settings, stack: dict[str, Any] | None) -> None:
-        """Refuse before touching anything when the account cannot hold the stack."""
-        from botocore.exceptions import ClientError
+    def diff(self, options: DeployOptions) -> tuple[DeployPlan, ChangeSet | None]:
+        """The plan and the change set deploy would execute (created, then deleted); None when the plan
+        recreates the stack (every resource would be created)."""
+        settings = self._settings(options)
+        body = self._render(settings)
+        state = self.gather(options, settings, for_diff=True)
+        with self._built() as artifacts:
+            state = self.with_existing_keys(state, artifacts)
+            plan = plan_deploy(options, state, artifacts, body, self._change_set_name(), self.template_body_limit)
+        if plan.recreate:
+            return plan, None
+        change_set = create_change_set(self.cfn, plan.change_set, self.timing)
+        if not change_set.empty:
+            self.cfn.delete_change_set(ChangeSetName=change_set.id)
+            if state.stack is None or state.status == "REVIEW_IN_PROGRESS":
+                # The CREATE change set made an empty REVIEW_IN_PROGRESS stack: leave nothing behind.
+                self.cfn.delete_stack(StackName=change_set.stack_id)
+        return plan, change_set
 
-        checks = {
-            "API Gateway's account settings": lambda: apigateway_logging_problem(self.clients.apigateway),
-            "Lambda's concurrency quota": lambda: concurrency_problem(
-                self.clients.client("lambda"), settings.receiver_reserved_concurrency
-                + settings.processor_reserved_concurrency, self._reserved_now(stack)),
-        }
-        for what, check in checks.items():
-            try:
-                problem = check()
-            except ClientError as exc:  # a deployer without read access there: CloudFormation will tell
-                self.ui.say(f"note: could not check {what} ({exc})")
-                continue
-            if problem:
-                raise StackError(problem)
+    # --- gathering ------------------------------------------------------------------------------
 
-    def _reserved_now(self, stack: dict[str, Any] | None) -> int:
-        """What this stack's functions already reserve (an update only needs more than that)."""
-        outputs = outputs_of(stack)
-        return sum(self._reserved_by(outputs[key]) for key in (RECEIVER_FUNCTION, PROCESSOR_FUNCTION)
-                   if key in outputs)
+    def _settled_stack(self, name: str) -> dict[str, Any] | None:
+        """The stack's description once no operation is in progress on it (None: absent)."""
+        stack = describe_stack(self.cfn, name)
+        if stack is not None and is_in_progress(stack["StackStatus"]):
+            self.ui.say(f"stack {name} is {stack['StackStatus']}: waiting for it to finish")
+            stream = EventStream(self.cfn, stack["StackId"])
+            stream.mark_existing()
+            stack = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+            stack = None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
+        return stack
 
-    def _reserved_by(self, function: str) -> int:
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self.clients.client("lambda").get_function_concurrency(FunctionName=function)
-        except ClientError as exc:  # a stack that rolled back has no functions left
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return 0
-            raise
-        return int(answer.get("ReservedConcurrentExecutions") or 0)
-
-    def _protect(self, stack: str) -> None:
-        # Change sets cannot carry termination protection: it is a call of its own, after success.
-        self.cfn.update_termination_protection(StackName=stack, EnableTerminationProtection=True)
-        self.ui.say(f"termination protection is on for {stack.split('/')[1] if '/' in stack else stack}")
-
-    def diff(self, options: DeployOptions) -> ChangeSet:
-        """The change set deploy would execute, then deleted (with the shell stack of a CREATE)."""
-        body = self._render(self._settings(options))
-        stack = describe_stack(self.cfn, options.stack_name)
-        bucket = options.bucket or _parameter(stack, "ArtifactBucket") or self._bucket(None, create=False)
-        with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
-            artifacts = self.packaging.build(Path(build))
-        change_set = self._plan(options, body, stack, bucket, artifacts)
-        if change_set.empty:
-            return change_set
-        self.cfn.delete_change_set(ChangeSetName=change_set.id)
-        if stack is None:
-            # The CREATE change set made an empty REVIEW_IN_PROGRESS stack: leave nothing behind.
-            self.cfn.delete_stack(StackName=change_set.stack_id)
-        return change_set
-
-    def _bucket(self, given: str | None, create: bool) -> str:
+    def _bucket_state(self, given: str | None, deployed: dict[str, Any] | None) -> BucketState:
+        given = given or parameter_of(deployed, contract.ARTIFACT_BUCKET)
         if given:
-            if create:
-                buckets.require_bucket(self.clients.s3, given, self.region)
-            return given
+            buckets.require_bucket(self.clients.s3, given, self.region)
+            return BucketState(given, None, None)
         account = self.clients.sts.get_caller_identity()["Account"]
         name = buckets.managed_bucket_name(account, self.region)
-        # The managed name is guessable: every request insists this account owns it (bucket squatting).
-        self._owners[name] = account
-        done = buckets.ensure_managed_bucket(self.clients.s3, name, self.region, account) if create else None
-        if done:
-            self.ui.say(f"{done} artifact bucket s3://{name} (private, encrypted, versioned, TLS only)")
-        return name
+        return BucketState(name, account, buckets.managed_bucket_action(self.clients.s3, name, account))
+
+    @contextmanager
+    def _built(self) -> Iterator[Artifacts]:
+        with tempfile.TemporaryDirectory(prefix="webhookctl-") as build:
+            yield self.packaging.build(Path(build))
 
     def _settings(self, options: DeployOptions) -> Settings:
         from webhookctl.build.render import load_settings
@@ -227,31 +195,55 @@ class Deployer:
 
         return json.dumps(template_dict(settings), separators=(",", ":"))
 
-    def _plan(self, options: DeployOptions, body: str, stack: dict[str, Any] | None, bucket: str,
-              artifacts: Artifacts) -> ChangeSet:
-        exists = stack is not None and stack["StackStatus"] != REVIEW
-        request = ChangeSetRequest(
-            stack_name=options.stack_name, name=self._change_set_name(),
-            change_set_type="UPDATE" if exists else "CREATE",
-            template=self._template_source(bucket, body),
-            parameters={"ArtifactBucket": bucket, "HandlersKey": artifacts.handlers.key,
-                        "LayerKey": artifacts.layer.key},
-            tags={**options.tags, SUFFIX_TAG: options.suffix})
-        return create_change_set(self.cfn, request, self.timing)
-
-    def _template_source(self, bucket: str, body: str) -> TemplateSource:
-        data = body.encode()
-        if len(data) <= TEMPLATE_BODY_LIMIT:
-            return TemplateSource(body=body)
-        key = f"templates/{hashlib.sha256(data).hexdigest()}.json"
-        if buckets.put_if_missing(self.clients.s3, bucket, key, data, "application/json",
-                                  owner=self._owners.get(bucket)):
-            self.ui.say(f"uploaded s3://{bucket}/{key} (template over {TEMPLATE_BODY_LIMIT} bytes)")
-        return TemplateSource(url=f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}")
-
     def _change_set_name(self) -> str:
         # Milliseconds: two deploys started in the same second must not collide (AlreadyExistsException).
-        return "webhookctl-" + self.timing.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+        return "webhookctl-" + self.timing.clock.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+
+    # --- applying -------------------------------------------------------------------------------
+
+    def _prepare_bucket(self, plan: DeployPlan) -> None:
+        if plan.bucket.action:
+            buckets.prepare_managed_bucket(self.clients.s3, plan.bucket.name, plan.region, plan.bucket.owner,
+                                           plan.bucket.action)
+            done = {"create": "created", "harden": "hardened"}[plan.bucket.action]
+            self.ui.say(f"{done} artifact bucket s3://{plan.bucket.name} (private, encrypted, versioned, TLS only)")
+
+    def _upload(self, plan: DeployPlan) -> list[str]:
+        s3, bucket, owner = self.clients.s3, plan.bucket.name, plan.bucket.owner
+        uploaded = [a.key for a in plan.uploads
+                    if buckets.upload_if_missing(s3, bucket, a.key, a.path, a.sha256, owner=owner)]
+        for key in uploaded:
+            self.ui.say(f"uploaded s3://{bucket}/{key}")
+        upload = plan.template_upload
+        if upload and buckets.put_if_missing(s3, bucket, upload.key, upload.body, "application/json", owner=owner):
+            self.ui.say(f"uploaded s3://{bucket}/{upload.key} (template over {upload.limit} bytes)")
+        return uploaded
+
+    def _up_to_date(self, plan: DeployPlan, options: DeployOptions, result: DeployResult) -> DeployResult:
+        self.ui.say(f"stack {plan.stack_name} is up to date")
+        if options.fail_on_empty:
+            raise StackError(f"stack {plan.stack_name} is up to date: nothing to deploy (--fail-on-empty)")
+        if plan.protect:
+            self._protect(plan.stack_name)
+        result.outputs = self.outputs(plan.stack_name)
+        return result
+
+    def _confirm_recreate(self, plan: DeployPlan, options: DeployOptions) -> None:
+        name, status = plan.stack_name, plan.recreate
+        self.ui.say(f"stack {name} is {status}: its first create failed and CloudFormation cannot update it; "
+                    "it must be deleted and created again (it holds no data: the failed create kept nothing)")
+        if options.yes:
+            return
+        if not self.ui.interactive:
+            raise NotConfirmed(f"stack {name} is {status}: re-run with --yes to delete and recreate it, "
+                               f"or delete it with `webhookctl destroy --suffix {options.suffix}`")
+        if not self.ui.confirm(f"Delete {name} ({status}) and create it again?"):
+            raise NotConfirmed(f"deploy cancelled: stack {name} left {status}")
+
+    def _protect(self, stack: str) -> None:
+        # Change sets cannot carry termination protection: it is a call of its own, after success.
+        self.cfn.update_termination_protection(StackName=stack, EnableTerminationProtection=True)
+        self.ui.say(f"termination protection is on for {stack.split('/')[1] if '/' in stack else stack}")
 
     def _execute_command(self, stack_name: str, change_set_name: str) -> str:
         return (f"aws cloudformation execute-change-set --region {self.region} --stack-name {stack_name} "
@@ -285,54 +277,9 @@ class Deployer:
                                  "again (it offers to delete and recreate the stack)",
             "UPDATE_ROLLBACK_COMPLETE": "the stack is back on its previous version; fix the cause and "
                                         "deploy again",
-            "UPDATE_ROLLBACK_FAILED": self._continue_rollback_advice(name),
-        }.get(status, f"check `webhookctl status --suffix {name.removeprefix('payment-webhooks-')}`")
+            "UPDATE_ROLLBACK_FAILED": continue_rollback_advice(name, self.region),
+        }.get(status, f"check `webhookctl status --suffix {names.suffix_of(name)}`")
         return f"deploy of {name} failed: {cause}; the stack is now {status}: {advice}"
-
-    def _continue_rollback_advice(self, stack_name: str) -> str:
-        return ("finish the rollback with `aws cloudformation continue-update-rollback --region "
-                f"{self.region} --stack-name {stack_name}` (add --resources-to-skip LOGICAL_ID for a "
-                "resource that cannot roll back), then deploy again")
-
-    # --- stack state before deploying ----------------------------------------------------------
-
-    def _ready_stack(self, options: DeployOptions) -> dict[str, Any] | None:
-        """The stack in a state a change set can apply to (None = create), after waits and recovery."""
-        stack = describe_stack(self.cfn, options.stack_name)
-        if stack is not None and is_in_progress(stack["StackStatus"]):
-            self.ui.say(f"stack {options.stack_name} is {stack['StackStatus']}: waiting for it to finish")
-            stream = EventStream(self.cfn, stack["StackId"])
-            stream.mark_existing()
-            stack = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
-            stack = None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
-        if stack is None:
-            return None
-        status = stack["StackStatus"]
-        if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
-            self._recreate(options, stack)
-            return None
-        if status == "UPDATE_ROLLBACK_FAILED":
-            raise StackError(f"stack {options.stack_name} is UPDATE_ROLLBACK_FAILED: an update failed and "
-                             f"so did its rollback; {self._continue_rollback_advice(options.stack_name)}")
-        if status in ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"):
-            raise StackError(_stuck_advice(options.stack_name, status, self.region))
-        return stack
-
-    def _recreate(self, options: DeployOptions, stack: dict[str, Any]) -> None:
-        name, status = options.stack_name, stack["StackStatus"]
-        self.ui.say(f"stack {name} is {status}: its first create failed and CloudFormation cannot update it; "
-                    "it must be deleted and created again (it holds no data: the failed create kept nothing)")
-        tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
-        if tags.get(SUFFIX_TAG) != options.suffix:
-            raise StackError(f"stack {name} is {status} but was not created by webhookctl (no {SUFFIX_TAG}="
-                             f"{options.suffix} tag): delete it yourself if it is safe, then deploy again")
-        if not options.yes:
-            if not self.ui.interactive:
-                raise NotConfirmed(f"stack {name} is {status}: re-run with --yes to delete and recreate it, "
-                                   f"or delete it with `webhookctl destroy --suffix {options.suffix}`")
-            if not self.ui.confirm(f"Delete {name} ({status}) and create it again?"):
-                raise NotConfirmed(f"deploy cancelled: stack {name} left {status}")
-        self._delete_and_wait(stack)
 
     def _delete_and_wait(self, stack: dict[str, Any]) -> dict[str, Any]:
         stream = EventStream(self.cfn, stack["StackId"])
@@ -353,7 +300,7 @@ class Deployer:
 
     def destroy(self, suffix: str, yes: bool, purge_artifacts: bool) -> str:
         """Delete the stack while streaming its events; returns its final status."""
-        name = stack_name_for(suffix)
+        name = names.stack_name(suffix)
         stack = describe_stack(self.cfn, name)
         if stack is None:
             self.ui.say(f"stack {name} does not exist: nothing to destroy")
@@ -373,12 +320,12 @@ class Deployer:
         return final["StackStatus"]
 
     def _purge(self, stack: dict[str, Any]) -> None:
-        bucket = _parameter(stack, "ArtifactBucket")
+        bucket = parameter_of(stack, contract.ARTIFACT_BUCKET)
         if not bucket:
             return
         in_use = self._artifacts_in_use(bucket)
-        for parameter in ARTIFACT_PARAMETERS:
-            key = _parameter(stack, parameter)
+        for parameter in contract.ARTIFACT_KEYS:
+            key = parameter_of(stack, parameter)
             if not key:
                 continue
             if key in in_use:
@@ -393,25 +340,7 @@ class Deployer:
         in_use: dict[str, str] = {}
         for page in self.cfn.get_paginator("describe_stacks").paginate():
             for other in page["Stacks"]:
-                if _parameter(other, "ArtifactBucket") == bucket:
-                    in_use.update({key: other["StackName"] for p in ARTIFACT_PARAMETERS
-                                   if (key := _parameter(other, p))})
+                if parameter_of(other, contract.ARTIFACT_BUCKET) == bucket:
+                    in_use.update({key: other["StackName"] for p in contract.ARTIFACT_KEYS
+                                   if (key := parameter_of(other, p))})
         return in_use
-
-
-ARTIFACT_PARAMETERS = ("HandlersKey", "LayerKey")
-
-
-def _parameter(stack: dict[str, Any] | None, key: str) -> str | None:
-    for parameter in (stack or {}).get("Parameters", []):
-        if parameter["ParameterKey"] == key:
-            return parameter.get("ParameterValue")
-    return None
-
-
-def _stuck_advice(name: str, status: str, region: str) -> str:
-    if status == "DELETE_FAILED":
-        return (f"stack {name} is DELETE_FAILED: a resource could not be deleted; see `aws cloudformation "
-                f"describe-stack-events --region {region} --stack-name {name}`, fix it, then destroy again")
-    return (f"stack {name} is {status} with rollback disabled: roll it back with `aws cloudformation "
-            f"rollback-stack --region {region} --stack-name {name}`, then deploy again")

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhookctl.edge.errors import StackError
-from webhookctl.templates.settings import STACK_PREFIX, stack_name
+from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract.stack import Output
+
+# A stack CloudFormation made for a change set that was never executed: as good as absent.
+REVIEW = "REVIEW_IN_PROGRESS"
 
 
 class StackNotFound(StackError):
@@ -20,22 +24,35 @@ class DeployedStack:
     name: str
     outputs: dict[str, str]
 
-    def require(self, key: str) -> str:
-        return require_output(self.outputs, key, self.name)
+    def get(self, output: Output) -> str | None:
+        return self.outputs.get(output.key)
+
+    def require(self, output: Output) -> str:
+        value = self.outputs.get(output.key)
+        if value is None:
+            raise StackError(f"stack {self.name} has no output {output.key}: it was deployed by an older "
+                             f"webhookctl; run `webhookctl deploy --suffix {names.suffix_of(self.name)}`")
+        return value
+
+    def with_role(self, role: str) -> dict[Output, str]:
+        """Every output of ROLE this stack has (e.g. all its alarms), by contract output."""
+        from webhookctl.handlers.webhook_common.contract.stack import with_role
+
+        return {o: self.outputs[o.key] for o in with_role(role) if o.key in self.outputs}
 
 
 def load_stack(cloudformation: Any, suffix: str) -> DeployedStack:
     """The stack of this suffix, found by its outputs (never by rebuilding resource names)."""
-    name = stack_name(suffix)
-    return DeployedStack(name, stack_outputs(cloudformation, name))
+    name = names.stack_name(suffix)
+    return DeployedStack(name, outputs_of(deployed_description(cloudformation, name)))
 
 
 def deployed_description(cloudformation: Any, name: str) -> dict[str, Any]:
     """DescribeStacks' entry for a deployed stack, or a clear error saying how to deploy it."""
     stack = describe_stack(cloudformation, name)
-    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
+    if stack is None or stack["StackStatus"] == REVIEW:
         raise StackNotFound(f"stack {name} not found: deploy it with "
-                            f"`webhookctl deploy --suffix {_suffix(name)}`")
+                            f"`webhookctl deploy --suffix {names.suffix_of(name)}`")
     return stack
 
 
@@ -43,18 +60,11 @@ def outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
 
 
-def stack_outputs(cloudformation: Any, name: str) -> dict[str, str]:
-    """OutputKey -> OutputValue of a deployed stack, or a clear error saying how to deploy it."""
-    return outputs_of(deployed_description(cloudformation, name))
-
-
-def require_output(outputs: dict[str, str], key: str, name: str) -> str:
-    """One output, or an error saying the stack predates it (redeploy to get it)."""
-    try:
-        return outputs[key]
-    except KeyError:
-        raise StackError(f"stack {name} has no output {key}: it was deployed by an older "
-                         f"webhookctl; run `webhookctl deploy --suffix {_suffix(name)}`") from None
+def parameter_of(stack: dict[str, Any] | None, key: str) -> str | None:
+    for parameter in (stack or {}).get("Parameters", []):
+        if parameter["ParameterKey"] == key:
+            return parameter.get("ParameterValue")
+    return None
 
 
 def describe_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
@@ -70,7 +80,3 @@ def describe_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
             return None
         raise
     return stacks[0] if stacks else None
-
-
-def _suffix(name: str) -> str:
-    return name.removeprefix(STACK_PREFIX)

@@ -1,8 +1,16 @@
-"""Account-level prerequisites CloudFormation would otherwise discover halfway through a deploy."""
+"""Account-level prerequisites CloudFormation would otherwise discover halfway through a deploy.
+
+Each check reads only. A check that cannot run (no permission, or an emulator without that API) becomes a
+one-line note, never a failure of an otherwise good deploy.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from webhookctl.handlers.webhook_common.contract import stack as contract
+from webhookctl.stack.outputs import outputs_of
 
 APIGATEWAY_ROLE_FIX = (
     "API Gateway in this region has no CloudWatch Logs role, so the stage's access logging will fail "
@@ -11,6 +19,45 @@ APIGATEWAY_ROLE_FIX = (
     "AmazonAPIGatewayPushToCloudWatchLogs, then run `aws apigateway update-account --patch-operations "
     "op=replace,path=/cloudwatchRoleArn,value=<role arn>`."
 )
+# Lambda keeps this many executions unreserved (all of them in an account whose quota is smaller).
+MIN_UNRESERVED = 100
+
+
+def preflight(clients: Any, settings: Any, stack: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    """(problems that refuse the deploy, notes on checks that could not run)."""
+    wanted = settings.receiver_reserved_concurrency + settings.processor_reserved_concurrency
+    checks: dict[str, Callable[[], str | None]] = {
+        "API Gateway's account settings": lambda: apigateway_logging_problem(clients.apigateway),
+        "Lambda's concurrency quota": lambda: concurrency_problem(
+            clients.client("lambda"), wanted, reserved_by_stack(clients.client("lambda"), stack)),
+    }
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    problems, notes = [], []
+    for what, check in checks.items():
+        try:
+            problem = check()
+        except (ClientError, BotoCoreError) as exc:  # no permission, or an endpoint without the API
+            notes.append(f"note: skipped the check of {what}: {unanswered(exc)}")
+            continue
+        if problem:
+            problems.append(problem)
+    return problems, notes
+
+
+def unanswered(exc: BaseException) -> str:
+    """Why a read-only check got no usable answer, in one line (never an emulator's HTML body)."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = error.get("Code") or status
+        if str(code) in ("404", "501") or str(error.get("Message", "")).lstrip().startswith("<"):
+            return f"{exc.operation_name} is not available at this endpoint (HTTP {status})"
+        return f"{exc.operation_name} answered {code}"
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{type(exc).__name__}: {first[:160]}"
 
 
 def apigateway_logging_problem(apigateway: Any) -> str | None:
@@ -19,8 +66,23 @@ def apigateway_logging_problem(apigateway: Any) -> str | None:
     return None if account.get("cloudwatchRoleArn") else APIGATEWAY_ROLE_FIX
 
 
-# Lambda keeps this many executions unreserved (all of them in an account whose quota is smaller).
-MIN_UNRESERVED = 100
+def reserved_by_stack(lambda_client: Any, stack: dict[str, Any] | None) -> int:
+    """What this stack's functions already reserve (an update only needs more than that)."""
+    outputs = outputs_of(stack)
+    return sum(_reserved(lambda_client, outputs[o.key])
+               for o in (contract.RECEIVER_FUNCTION, contract.PROCESSOR_FUNCTION) if o.key in outputs)
+
+
+def _reserved(lambda_client: Any, function: str) -> int:
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = lambda_client.get_function_concurrency(FunctionName=function)
+    except ClientError as exc:  # a stack that rolled back has no functions left
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return 0
+        raise
+    return int(answer.get("ReservedConcurrentExecutions") or 0)
 
 
 def concurrency_problem(lambda_client: Any, wanted: int, reserved_now: int) -> str | None:

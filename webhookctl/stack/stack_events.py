@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from webhookctl.edge.clock import SYSTEM_CLOCK, Clock
 from webhookctl.edge.errors import StackError
+from webhookctl.stack.outputs import REVIEW
 
 DEPLOY_SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
-# A stack CloudFormation made for a change set that was never executed: deploy treats it as absent.
-REVIEW = "REVIEW_IN_PROGRESS"
 STACK_TYPE = "AWS::CloudFormation::Stack"
 # Reasons that are consequences of another resource's failure, never the cause worth a headline.
 CONSEQUENCES = ("Resource creation cancelled", "Resource update cancelled",
@@ -25,11 +24,9 @@ def is_in_progress(status: str) -> bool:
 
 @dataclass(frozen=True)
 class Timing:
-    """The slow and nondeterministic parts of waiting, injectable so tests run instantly."""
+    """How often and how long CloudFormation is polled, on a clock tests can replace."""
 
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+    clock: Clock = SYSTEM_CLOCK
     poll_seconds: float = 2.0
     change_set_poll_seconds: float = 1.0
     timeout_seconds: float = 3600.0
@@ -104,7 +101,7 @@ def stack_status(cloudformation: Any, stack_id: str) -> dict[str, Any]:
 def wait_for_stack(cloudformation: Any, stream: EventStream, echo: Callable[[str], None],
                    timing: Timing) -> dict[str, Any]:
     """Stream events until the stack leaves *_IN_PROGRESS; returns its final description."""
-    deadline = timing.clock() + timing.timeout_seconds
+    deadline = timing.clock.monotonic() + timing.timeout_seconds
     while True:
         for event in stream.poll():
             echo(format_event(event))
@@ -113,8 +110,8 @@ def wait_for_stack(cloudformation: Any, stream: EventStream, echo: Callable[[str
             for event in stream.poll():  # the events that landed between the two calls
                 echo(format_event(event))
             return stack
-        if timing.clock() >= deadline:
+        if timing.clock.monotonic() >= deadline:
             raise StackError(f"gave up waiting after {timing.timeout_seconds:.0f} s: stack "
                              f"{stack['StackName']} is still {stack['StackStatus']}; CloudFormation "
                              "carries on: check again with `webhookctl status`")
-        timing.sleep(timing.poll_seconds)
+        timing.clock.sleep(timing.poll_seconds)

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from webhookctl.templates import outputs as keys
+from webhookctl.handlers.webhook_common.contract import secrets as secrets_document
+from webhookctl.handlers.webhook_common.contract import stack as keys
 from webhookctl.tryit import apigw
 from webhookctl.tryit.console import Tracker
 from webhookctl.tryit.functions import (
@@ -62,24 +63,25 @@ class SandboxOptions:
 # --- secrets -----------------------------------------------------------------------------------
 
 
-def seed_secrets(webhook_url: str, token: Callable[[int], str] = random_secrets.token_hex) -> dict[str, Any]:
-    """A fresh signing secret per provider, in the provider's own format (the receiver's document shape)."""
+def seed_secrets(webhook_url: str, token: Callable[[int], str] = random_secrets.token_hex
+                 ) -> secrets_document.Document:
+    """A fresh signing secret per provider, in the provider's own format."""
+    entry = secrets_document.Entry
     return {
-        "stripe": [f"whsec_{token(24)}"],
-        "standard": ["whsec_" + base64.b64encode(bytes.fromhex(token(24))).decode()],
-        "adyen": [token(32).upper()],  # Adyen HMAC keys are hex
+        "stripe": entry((f"whsec_{token(24)}",)),
+        "standard": entry(("whsec_" + base64.b64encode(bytes.fromhex(token(24))).decode(),)),
+        "adyen": entry((token(32).upper(),)),  # Adyen HMAC keys are hex
         # Square signs the notification URL it was configured with: the sandbox's own.
-        "square": {"secrets": [token(16)], "notificationUrl": f"{webhook_url}square"},
-        "checkout": [token(32)],
-        "razorpay": [token(16)],
-        "paddle": [f"pdl_ntfset_{token(13)}_{token(16)}"],
-        "github": [token(20)],
+        "square": entry((token(16),), {"notificationUrl": f"{webhook_url}square"}),
+        "checkout": entry((token(32),)),
+        "razorpay": entry((token(16),)),
+        "paddle": entry((f"pdl_ntfset_{token(13)}_{token(16)}",)),
+        "github": entry((token(20),)),
     }
 
 
-def secrets_table(document: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(provider, (entry["secrets"] if isinstance(entry, dict) else entry)[0])
-            for provider, entry in document.items()]
+def secrets_table(document: secrets_document.Document) -> list[tuple[str, str]]:
+    return [(provider, entry.secrets[0]) for provider, entry in document.items()]
 
 
 # --- the process environment the handlers see ---------------------------------------------------
@@ -128,7 +130,7 @@ class Sandbox:
     clients: Any
     outputs: dict[str, str]
     gateway: Gateway
-    signing_secrets: dict[str, Any]
+    signing_secrets: secrets_document.Document
     functions: dict[str, LocalFunction]
     environment: Environment
     shipper: LogShipper
@@ -211,8 +213,8 @@ def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, 
     clients = AwsClients(AwsTarget(options.region), dynamodbstreams=streams_client(options.region))
     outputs = deploy_stack(clients, options.suffix, say)
     document = seed_secrets(gateway.url)
-    clients.secretsmanager.put_secret_value(SecretId=outputs[keys.SIGNING_SECRET_ARN],
-                                            SecretString=_json(document))
+    clients.secretsmanager.put_secret_value(SecretId=outputs[keys.SIGNING_SECRET_ARN.key],
+                                            SecretString=secrets_document.dump(document))
     shipper = LogShipper(clients.logs).start()
     tracker = Tracker(show)
     functions = load_functions(clients.client("lambda"), outputs, capture, environment,
@@ -262,9 +264,8 @@ def deploy_stack(clients: Any, suffix: str, say: Say) -> dict[str, str]:
 def load_functions(lambda_client: Any, outputs: dict[str, str], capture: Capture, environment: Environment,
                    hooks: list[Callable[[LocalFunction, Any], None]]) -> dict[str, LocalFunction]:
     """The deployed functions' configuration (handler, env, timeout, memory) bound to the real code."""
-    configs = {role: lambda_client.get_function_configuration(FunctionName=outputs[key])
-               for role, key in (("receiver", keys.RECEIVER_FUNCTION), ("processor", keys.PROCESSOR_FUNCTION),
-                                 ("audit", keys.AUDIT_FUNCTION))}
+    configs = {role: lambda_client.get_function_configuration(FunctionName=outputs[output.key])
+               for role, output in keys.FUNCTION_OUTPUTS.items()}
     # One process hosts all three functions, so their variables share os.environ (they agree where they meet).
     for config in configs.values():
         environment.set(config.get("Environment", {}).get("Variables", {}))
@@ -277,7 +278,7 @@ def load_functions(lambda_client: Any, outputs: dict[str, str], capture: Capture
 
     return {role: LocalFunction(config["FunctionName"], load_handler(config["Handler"], root),
                                 config["FunctionArn"], config.get("Timeout", 3), config.get("MemorySize", 128),
-                                outputs[keys.LOG_GROUP_OUTPUTS[role]], capture, on_invoked)
+                                outputs[keys.LOG_GROUP_OUTPUTS[role].key], capture, on_invoked)
             for role, config in configs.items()}
 
 
@@ -296,8 +297,8 @@ def warm_up(functions: dict[str, LocalFunction], gateway: Gateway) -> None:
 def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, say: Say) -> None:
     """Take over the stack's event source mappings, then poll as they would, and evaluate the alarms."""
     mappings = take_over_mappings(sandbox.clients.client("lambda"), sandbox.outputs)
-    start_queue_pollers(sandbox, options, mappings.get(sandbox.outputs[keys.PROCESSING_QUEUE_ARN], {}), say)
-    start_stream_poller(sandbox, options, mappings.get(sandbox.outputs[keys.TABLE_STREAM_ARN], {}), tracker,
+    start_queue_pollers(sandbox, options, mappings.get(sandbox.outputs[keys.PROCESSING_QUEUE_ARN.key], {}), say)
+    start_stream_poller(sandbox, options, mappings.get(sandbox.outputs[keys.TABLE_STREAM_ARN.key], {}), tracker,
                         say)
     sandbox.alarms = depth_alarms(sandbox.clients, sandbox.outputs)
 
@@ -312,8 +313,8 @@ def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, s
 def start_queue_pollers(sandbox: Sandbox, options: SandboxOptions, mapping: dict[str, Any], say: Say) -> None:
     outputs = sandbox.outputs
     for index in range(options.queue_workers):
-        poller = QueuePoller(sandbox.clients.sqs, outputs[keys.PROCESSING_QUEUE_URL],
-                             outputs[keys.PROCESSING_QUEUE_ARN], sandbox.functions["processor"].invoke,
+        poller = QueuePoller(sandbox.clients.sqs, outputs[keys.PROCESSING_QUEUE_URL.key],
+                             outputs[keys.PROCESSING_QUEUE_ARN.key], sandbox.functions["processor"].invoke,
                              options.region, batch_size=mapping.get("BatchSize", 10),
                              retry_delay_s=options.retry_delay_s)
         sandbox.queue_pollers.append(poller)
@@ -322,9 +323,9 @@ def start_queue_pollers(sandbox: Sandbox, options: SandboxOptions, mapping: dict
 
 def start_stream_poller(sandbox: Sandbox, options: SandboxOptions, mapping: dict[str, Any], tracker: Tracker,
                         say: Say) -> None:
-    failure_queue = sandbox.outputs.get(keys.AUDIT_FAILURE_QUEUE_URL)
+    failure_queue = sandbox.outputs.get(keys.AUDIT_FAILURE_QUEUE_URL.key)
     poller = StreamPoller(
-        sandbox.clients.client("dynamodbstreams"), sandbox.outputs[keys.TABLE_STREAM_ARN],
+        sandbox.clients.client("dynamodbstreams"), sandbox.outputs[keys.TABLE_STREAM_ARN.key],
         sandbox.functions["audit"].invoke, options.region, batch_size=mapping.get("BatchSize", 100),
         max_retries=max(0, mapping.get("MaximumRetryAttempts", 3)),
         on_failure=lambda info: send_failure(sandbox.clients.sqs, failure_queue, info), observe=tracker.records,
@@ -348,18 +349,19 @@ def send_failure(sqs: Any, queue_url: str | None, description: dict[str, Any]) -
 def take_over_mappings(lambda_client: Any, outputs: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The stack's event source mappings by source ARN, each disabled: the sandbox polls in their place."""
     mappings: dict[str, dict[str, Any]] = {}
-    for role in (keys.PROCESSOR_FUNCTION, keys.AUDIT_FUNCTION):
-        for mapping in lambda_client.list_event_source_mappings(FunctionName=outputs[role])["EventSourceMappings"]:
+    for function in (keys.PROCESSOR_FUNCTION, keys.AUDIT_FUNCTION):
+        for mapping in lambda_client.list_event_source_mappings(
+                FunctionName=outputs[function.key])["EventSourceMappings"]:
             lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
             mappings[mapping["EventSourceArn"]] = mapping
-    detach_stream_mappings(outputs[keys.TABLE_NAME])
+    detach_stream_mappings(outputs[keys.TABLE_NAME.key])
     return mappings
 
 
 def depth_alarms(clients: Any, outputs: dict[str, str]) -> list[DepthAlarm]:
     """Every stack alarm on an SQS queue's visible-message count, matched to the queue by its output URL."""
-    names = [value for key, value in outputs.items() if key.endswith(keys.ALARM_SUFFIX)]
-    queues = {url.rsplit("/", 1)[-1]: url for key, url in outputs.items() if key.endswith("QueueUrl")}
+    names = [outputs[o.key] for o in keys.with_role(keys.ALARM) if o.key in outputs]
+    queues = {url.rsplit("/", 1)[-1]: url for o in keys.with_role(keys.QUEUE_URL) if (url := outputs.get(o.key))}
     alarms = []
     for alarm in clients.cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"] if names else []:
         dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}

@@ -179,21 +179,99 @@ def percentile(values: list[float], p: float) -> float:
 # --- where to send and with which secret
 
 
-def secret_entry(secret_string: str, provider: str, where: str) -> tuple[str, dict[str, Any]]:
-    """The newest signing secret for PROVIDER and its options, from the secrets document."""
-    from webhookctl.operate.secrets import parse_document, provider_entry
+def resolve_target(app: Any, provider: str, suffix: str | None, url: str | None, use_local: bool,
+                   secret: str | None) -> Target:
+    """URL and secret from the flags, the local sandbox's state, or the stack's outputs."""
+    from webhookctl.tryit.state import read_state, sandbox_context
 
-    secrets, options = provider_entry(parse_document(secret_string, where), provider)
-    if not secrets:
-        raise UsageError(f"no signing secret for {provider} in {where}: add one with "
-                         f"`webhookctl secrets set --provider {provider}`, or pass --secret")
-    # Secrets are stored newest first (webhookctl.operate.secrets): sign as the provider does now.
-    return secrets[0], options
+    # `webhookctl --local send ...` means the same as `webhookctl send --local ...`.
+    use_local = use_local or (app.endpoint_url is not None and suffix is None and url is None
+                              and _is_sandbox(app.endpoint_url))
+    if use_local:
+        state = sandbox_context(app, read_state())
+        suffix = suffix or state.suffix
+        url = url or f"{state.webhook_url}{provider}"
+    if url and secret:
+        return Target(url, secret)
+    if suffix is None:
+        raise UsageError("say where to send: --suffix S (a deployed stack), --local (the sandbox), "
+                         "or --url URL with --secret")
+    return stack_target(app.clients, provider, suffix, url, secret)
 
 
-def stack_secret(secretsmanager: Any, secret_arn: str, provider: str) -> tuple[str, dict[str, Any]]:
-    value = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
-    return secret_entry(value, provider, f"secret {secret_arn}")
+def _is_sandbox(endpoint_url: str) -> bool:
+    from webhookctl.tryit.state import read_state
+
+    try:
+        return read_state().endpoint_url == endpoint_url
+    except UsageError:  # no sandbox is running
+        return False
+
+
+def stack_target(clients: Any, provider: str, suffix: str, url: str | None, secret: str | None) -> Target:
+    from webhookctl.handlers.webhook_common.contract import stack as outputs
+    from webhookctl.operate.secrets import newest_secret
+    from webhookctl.stack.outputs import load_stack
+
+    stack = load_stack(clients.cloudformation, suffix)
+    url = url or stack.require(outputs.WEBHOOK_URL) + provider
+    if secret:
+        return Target(url, secret)
+    arn = stack.require(outputs.SIGNING_SECRET_ARN)
+    value = clients.secretsmanager.get_secret_value(SecretId=arn)["SecretString"]
+    secret, options = newest_secret(value, provider, f"secret {arn}")
+    return Target(url, secret, options)
+
+
+# --- the drills
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    provider: str
+    kind: str = "payment_succeeded"
+    body: bytes | None = None  # an event file's bytes, sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    duplicate: bool = False
+    tamper: bool = False
+    count: int = 1
+    concurrency: int = 16
+
+    def check(self) -> None:
+        if sum((self.duplicate, self.tamper, self.count > 1)) > 1:
+            raise UsageError("--duplicate, --tamper and --count are separate drills: pass one of them")
+        if self.count > 1 and self.body is not None:
+            raise UsageError("--count sends N distinct events, but --event FILE is one event (most providers "
+                             "carry its id in the body): drop --event, or use --duplicate to test a redelivery")
+
+
+def sample_factory(request: SendRequest, clock: Callable[[], float]) -> Callable[[], Sample]:
+    """A function making a fresh sample each call (a file event keeps its body, gets fresh ids)."""
+    from webhookctl.tryit.samples import file_event, sample_event
+
+    def make() -> Sample:
+        now = int(clock())
+        from_file = file_event(request.provider, request.body, now=now) if request.body is not None else None
+        sample = from_file or sample_event(request.provider, request.kind, now=now)
+        return replace(sample, headers={**sample.headers, **request.headers})
+
+    return make
+
+
+def run_drill(request: SendRequest, target: Target, *, clock: Callable[[], float] = time.time,
+              poster: Poster | None = None) -> list[Outcome] | LoadReport:
+    """One event (tampered, or followed by its redelivery), or `count` distinct ones concurrently."""
+    request.check()
+    poster = poster or post
+    make = sample_factory(request, clock)
+    if request.count > 1:
+        return deliver_concurrently([signed(make(), target, now=int(clock())) for _ in range(request.count)],
+                                    workers=request.concurrency, poster=poster)
+    first = signed(make(), target, now=int(clock()))
+    outcomes = deliver([tampered(first)] if request.tamper else [first], poster)
+    if request.duplicate:
+        outcomes += deliver([signed(first.sample, target, now=int(clock()) + 1, expect="duplicate")], poster)
+    return outcomes
 
 
 def format_outcome(outcome: Outcome) -> str:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from webhookctl.edge.errors import UsageError
 
@@ -79,15 +80,10 @@ def claim_state_dir(path: Path, alive: Callable[[int], bool]) -> None:
                          "writable --state-dir") from exc
 
 
-def local_endpoint() -> str:
-    """The sandbox's endpoint URL; also points this process's region and credentials at it."""
-    state = read_state()
-    use_sandbox_environment(state, os.environ)
-    return state.endpoint_url
-
-
-def use_sandbox_environment(state: LocalState, environ: dict | os._Environ) -> None:
-    """The sandbox's region and dummy credentials, so a profile elsewhere cannot misdirect the calls."""
-    environ.update(DUMMY_CREDENTIALS, AWS_DEFAULT_REGION=state.region, AWS_REGION=state.region)
-    environ.pop("AWS_SESSION_TOKEN", None)
-    environ.pop("AWS_PROFILE", None)
+def sandbox_context(app: Any, state: LocalState | None = None) -> LocalState:
+    """Point APP's clients at the running sandbox (endpoint, region, its dummy credentials); no
+    environment variable of this process is touched."""
+    state = state or read_state()
+    app.endpoint_url, app.region, app.profile = state.endpoint_url, state.region, None
+    app.credentials = (DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    return state

@@ -1,8 +1,13 @@
-"""What the three functions agree on: the item's key and statuses, and the processing-queue message.
+"""The contract: every fact the template, the handlers, the CLI and the sandbox share, stdlib only.
+
+This module holds what the three functions agree on: the stored item (key, statuses, attribute names) and
+the processing-queue message. Its submodules hold the rest: `names` (physical names from the suffix),
+`stack` (parameters and outputs with their roles), `environment` (each function's variables with types,
+defaults and bounds) and `secrets` (the signing-secrets document's one parser and one writer).
 
 Queue message contract (also read by `webhookctl dlq peek/redrive`): the body is JSON
 `{"webhookId": ..., "timestamp": ...}` (the item key only, never the payload); MessageAttributes
-`provider` and `eventType` are Strings. Pure stdlib.
+`provider` and `eventType` are Strings.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ ITEM_TIMESTAMP = "event"
 MAX_EVENT_ID_LENGTH = 256
 MAX_EVENT_TYPE_LENGTH = 256
 UNKNOWN_EVENT_TYPE = "unknown"
+# Item attributes more than one part reads or writes.
+STATUS = "status"
+PAYLOAD = "payload"
+RECEIVED_AT = "receivedAt"
+TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB's TTL deletes the item some time after it
 
 
 def item_time(seconds: float) -> str:

@@ -1,0 +1,70 @@
+"""The stack's interface: the parameters deploy passes in and the outputs every command reads.
+
+Each output has a role, so commands find "every alarm" or "the queue URLs" by role, never by matching
+key suffixes, and never by rebuilding physical names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Parameters: the content-addressed artifacts deploy uploads (so render needs no AWS).
+ARTIFACT_BUCKET = "ArtifactBucket"
+HANDLERS_KEY = "HandlersKey"
+LAYER_KEY = "LayerKey"
+ARTIFACT_KEYS = (HANDLERS_KEY, LAYER_KEY)
+PARAMETERS = (ARTIFACT_BUCKET, HANDLERS_KEY, LAYER_KEY)
+
+# Output roles.
+ENDPOINT = "endpoint"
+TABLE = "table"
+STREAM = "stream"
+QUEUE_URL = "queue-url"
+QUEUE_ARN = "queue-arn"
+TOPIC = "topic"
+SECRET = "secret"
+KEY = "key"
+FUNCTION = "function"
+LOG_GROUP = "log-group"
+ALARM = "alarm"
+
+
+@dataclass(frozen=True)
+class Output:
+    key: str
+    role: str
+    subject: str = ""  # which queue or function, for roles with several outputs
+
+
+WEBHOOK_URL = Output("WebhookUrl", ENDPOINT)
+TABLE_NAME = Output("TableName", TABLE)
+TABLE_STREAM_ARN = Output("TableStreamArn", STREAM)
+PROCESSING_QUEUE_URL = Output("ProcessingQueueUrl", QUEUE_URL, "processing")
+PROCESSING_QUEUE_ARN = Output("ProcessingQueueArn", QUEUE_ARN, "processing")
+DEAD_LETTER_QUEUE_URL = Output("DeadLetterQueueUrl", QUEUE_URL, "dlq")
+DEAD_LETTER_QUEUE_ARN = Output("DeadLetterQueueArn", QUEUE_ARN, "dlq")
+AUDIT_FAILURE_QUEUE_URL = Output("AuditFailureQueueUrl", QUEUE_URL, "audit-failures")
+ALERT_TOPIC_ARN = Output("AlertTopicArn", TOPIC)
+SIGNING_SECRET_ARN = Output("SigningSecretArn", SECRET)
+KEY_ARN = Output("KeyArn", KEY)
+RECEIVER_FUNCTION = Output("ReceiverFunctionName", FUNCTION, "receiver")
+PROCESSOR_FUNCTION = Output("ProcessorFunctionName", FUNCTION, "processor")
+AUDIT_FUNCTION = Output("AuditFunctionName", FUNCTION, "audit")
+RECEIVER_LOG_GROUP = Output("ReceiverLogGroupName", LOG_GROUP, "receiver")
+PROCESSOR_LOG_GROUP = Output("ProcessorLogGroupName", LOG_GROUP, "processor")
+AUDIT_LOG_GROUP = Output("AuditLogGroupName", LOG_GROUP, "audit")
+DLQ_DEPTH_ALARM = Output("DlqDepthAlarmName", ALARM, "dlq-depth")
+QUEUE_AGE_ALARM = Output("QueueAgeAlarmName", ALARM, "queue-age")
+AUDIT_FAILURE_ALARM = Output("AuditFailureAlarmName", ALARM, "audit-failures")
+API_5XX_ALARM = Output("Api5xxAlarmName", ALARM, "api-5xx")
+RECEIVER_ERRORS_ALARM = Output("ReceiverErrorsAlarmName", ALARM, "receiver-errors")
+PROCESSOR_ERRORS_ALARM = Output("ProcessorErrorsAlarmName", ALARM, "processor-errors")
+AUDIT_ERRORS_ALARM = Output("AuditErrorsAlarmName", ALARM, "audit-errors")
+
+OUTPUTS = tuple(value for value in list(globals().values()) if isinstance(value, Output))
+FUNCTION_OUTPUTS = {o.subject: o for o in OUTPUTS if o.role == FUNCTION}
+LOG_GROUP_OUTPUTS = {o.subject: o for o in OUTPUTS if o.role == LOG_GROUP}
+
+
+def with_role(role: str) -> tuple[Output, ...]:
+    return tuple(o for o in OUTPUTS if o.role == role)

@@ -241,3 +241,19 @@ def test_access_denied_names_the_call_and_the_resource(clean_emulator: Any, run:
     assert result.stderr.splitlines()[-1] == (
         f"Error: CreateChangeSet: access denied: {message}; the caller needs permission for CreateChangeSet "
         "on the resource named above")
+
+
+def test_a_failed_stack_is_left_alone_when_the_account_fails_a_preflight_check(
+        clean_emulator: Any, run: Callable[..., Result]) -> None:
+    # GIVEN a failed first create of ours, in an account whose API Gateway has no CloudWatch Logs role
+    fake = rollback_complete_fake()
+    app = app_with(clean_emulator, fake)
+    app.clients.apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn",
+                                                            "value": ""}])
+    # WHEN deploy runs with --yes (which would allow the delete-and-recreate)
+    result = run(app, *ARGS, "--yes")
+    # THEN it refuses before touching anything: the failed stack is still there to inspect
+    assert result.exit_code == 1
+    assert "API Gateway in this region has no CloudWatch Logs role" in result.stderr
+    assert "delete_stack" not in fake.call_names() and "create_change_set" not in fake.call_names()
+    assert app.clients.s3.list_buckets()["Buckets"] == []

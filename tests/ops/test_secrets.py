@@ -8,8 +8,6 @@ import time
 import pytest
 
 from tests.ops.conftest import SUFFIX, drain
-from webhookctl.handlers.webhook_common.contract import secrets as document
-from webhookctl.handlers.webhook_common.contract.secrets import SecretsDocumentError
 
 NEW, OLD = "whsec_new_0123456789abcdef", "whsec_old_fedcba9876543210"
 
@@ -17,48 +15,6 @@ NEW, OLD = "whsec_new_0123456789abcdef", "whsec_old_fedcba9876543210"
 def stored(pipeline) -> dict:
     return json.loads(pipeline.secretsmanager.get_secret_value(
         SecretId=pipeline.outputs["SigningSecretArn"])["SecretString"])
-
-
-# ---- pure edits of the contract's document: parse -> edit -> dump ------------------------------------
-
-
-def edited(value: dict, edit, *args, **kwargs) -> dict:
-    return json.loads(document.dump(edit(document.parse(json.dumps(value)), *args, **kwargs)))
-
-
-def test_with_secret_puts_the_new_one_first_and_keeps_the_old_for_rotation():
-    assert edited({"stripe": [OLD], "github": ["g"]}, document.with_secret, "stripe", NEW) == {
-        "stripe": [NEW, OLD], "github": ["g"]}
-
-
-def test_with_secret_dedups_and_replace_drops_the_old():
-    assert edited({"stripe": [OLD, NEW]}, document.with_secret, "stripe", NEW) == {"stripe": [NEW, OLD]}
-    assert edited({"stripe": [OLD, NEW]}, document.with_secret, "stripe", NEW, replace=True) == {"stripe": [NEW]}
-
-
-def test_object_entries_keep_their_options_and_options_can_be_added():
-    square = {"square": {"secrets": [OLD], "notificationUrl": "https://a.example/webhook/square"}}
-    assert edited(square, document.with_secret, "square", NEW) == {
-        "square": {"secrets": [NEW, OLD], "notificationUrl": "https://a.example/webhook/square"}}
-    assert edited({"square": [OLD]}, document.with_secret, "square", NEW,
-                  options={"notificationUrl": "https://b.example/x"}) == {
-        "square": {"secrets": [NEW, OLD], "notificationUrl": "https://b.example/x"}}
-
-
-def test_a_malformed_entry_is_refused_unless_replaced_and_kept_as_it_was_by_other_edits():
-    with pytest.raises(SecretsDocumentError, match="neither a list of secrets nor an object"):
-        edited({"stripe": "just-a-string"}, document.with_secret, "stripe", NEW)
-    assert edited({"stripe": "just-a-string"}, document.with_secret, "stripe", NEW, replace=True) == {
-        "stripe": [NEW]}
-    assert edited({"stripe": "just-a-string"}, document.with_secret, "github", "g") == {
-        "stripe": "just-a-string", "github": ["g"]}
-
-
-def test_without_drops_a_provider_or_only_its_older_secrets():
-    value = {"stripe": [NEW, OLD], "square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
-    assert edited(value, document.without, "stripe") == {"square": {"secrets": [NEW, OLD], "notificationUrl": "u"}}
-    assert edited(value, document.without, "square", keep_newest=True) == {
-        "stripe": [NEW, OLD], "square": {"secrets": [NEW], "notificationUrl": "u"}}
 
 
 # ---- through the CLI, on moto ------------------------------------------------------------------------

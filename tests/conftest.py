@@ -17,6 +17,11 @@ import pytest
 
 from webhookctl.edge.aws import AwsClients, AwsTarget
 from webhookctl.edge.context import AppContext
+from webhookctl.tryit.functions import lambda_layout
+
+# Tests import the handlers as Lambda does (`import receiver`, `from webhook_common import ...`); those names
+# are aliases of the installed modules, so handler tests, CLI tests and the sandbox share one copy.
+lambda_layout()
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

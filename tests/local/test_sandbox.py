@@ -222,3 +222,12 @@ def test_send_with_a_suffix_signs_with_the_stacks_secret(sandbox):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("razorpay refund.processed ") and result.stdout.rstrip().endswith("[ok]")
 
+
+
+def test_the_sandbox_holds_one_copy_of_the_handler_code(sandbox):
+    import sys
+
+    receiver = sandbox.functions["receiver"].handler
+    assert receiver.__module__ == "webhookctl.handlers.receiver"
+    for name in ("receiver", "webhook_common", "webhook_common.providers", "webhook_common.contract.secrets"):
+        assert sys.modules[name] is sys.modules[f"webhookctl.handlers.{name}"], name

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 Handler = Callable[[Any, Any], Any]
@@ -237,24 +236,36 @@ class LogShipper:
             self.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[start:start + 5000])
 
 
-def handlers_root() -> Path:
-    """The handler code as it is zipped for Lambda: receiver.py, processor.py, audit.py, webhook_common/."""
-    import webhookctl.handlers
+def lambda_layout() -> None:
+    """Make the handler code importable by the names Lambda gives it (`receiver`, `webhook_common.contract`)
+    as aliases of its installed modules (`webhookctl.handlers...`), so one process holds one copy of each:
+    the CLI's imports and the handlers' own share their state (caches, clients, patches)."""
+    import pkgutil
 
-    return Path(webhookctl.handlers.__file__).parent
+    import webhookctl.handlers as package
+
+    found = [info.name for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")]
+    shared = f"{package.__name__}.webhook_common"
+    # The shared package first: the entry modules import it by its Lambda name.
+    for name in sorted(found, key=lambda n: not n.startswith(shared)):
+        module = importlib.import_module(name)
+        alias = name.removeprefix(f"{package.__name__}.")
+        loaded = sys.modules.setdefault(alias, module)
+        if loaded is not module:
+            raise RuntimeError(f"{alias} was already loaded from {getattr(loaded, '__file__', '?')}, not as "
+                               f"{name}: import the handlers only after lambda_layout()")
 
 
-def load_handler(spec: str, root: Path) -> Handler:
-    """`receiver.handler` -> the function, imported with ROOT on sys.path as Lambda puts the zip root."""
+def load_handler(spec: str) -> Handler:
+    """`receiver.handler` -> the deployed function's handler, from the one copy of the handler code."""
     from webhookctl.edge.errors import WebhookctlError
 
     module, _, attr = spec.rpartition(".")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     try:
+        lambda_layout()
         return getattr(importlib.import_module(module), attr)
     except Exception as exc:  # noqa: BLE001 - a handler being edited: say which and why, then stop
-        raise WebhookctlError(f"cannot load the handler {spec} from {root}: {type(exc).__name__}: {exc}; "
+        raise WebhookctlError(f"cannot load the handler {spec}: {type(exc).__name__}: {exc}; "
                               "fix it and run `webhookctl local up` again") from exc
 
 

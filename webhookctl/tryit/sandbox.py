@@ -29,7 +29,6 @@ from webhookctl.tryit.functions import (
     Capture,
     LocalFunction,
     LogShipper,
-    handlers_root,
     load_handler,
     new_container,
     warm,
@@ -270,13 +269,12 @@ def load_functions(lambda_client: Any, outputs: dict[str, str], capture: Capture
     for config in configs.values():
         environment.set(config.get("Environment", {}).get("Variables", {}))
     new_container()
-    root = handlers_root()
 
     def on_invoked(function: LocalFunction, invocation: Any) -> None:
         for hook in hooks:
             hook(function, invocation)
 
-    return {role: LocalFunction(config["FunctionName"], load_handler(config["Handler"], root),
+    return {role: LocalFunction(config["FunctionName"], load_handler(config["Handler"]),
                                 config["FunctionArn"], config.get("Timeout", 3), config.get("MemorySize", 128),
                                 outputs[keys.LOG_GROUP_OUTPUTS[role].key], capture, on_invoked)
             for role, config in configs.items()}

@@ -2,9 +2,9 @@
 
 Each line names the change (eventName, key, provider, status old → new, changed attributes, sequence
 number, approximate creation time) and carries the item's other attributes deserialised with boto3's
-TypeDeserializer, then redacted (`webhook_common.redact`): the raw `payload` attribute and card-secret keys
-are dropped, and every card-number-like digit run is masked to first 6 / last 4. Only AWS's own metadata
-(event name, sequence number, creation time) is logged unredacted.
+TypeDeserializer, written through the one redacting logger (`webhook_common.logs.write`): the `payload`
+attribute and card-secret keys are dropped, and every card-number-like digit run is masked to first 6 /
+last 4. Only AWS's own metadata (event name, sequence number, creation time) is logged unredacted.
 
 Failure handling follows Lambda's stream checkpointing: records are logged in order and the first record
 that cannot be audited is reported as the batch's only failure (`batchItemFailures` = its sequence
@@ -13,7 +13,6 @@ number). Lambda retries from there, so records after it are not logged now and n
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from typing import Any, TypedDict
 
 from boto3.dynamodb.types import TypeDeserializer
 from webhook_common import logs
-from webhook_common.redact import redact
 
 DESERIALIZER = TypeDeserializer()
 # Logged as their own fields (status) or never (payload); the rest go under "attributes".
@@ -44,7 +42,7 @@ def audit_batch(records: list[dict], emit: Callable[[str], None] | None = None) 
     write = emit or _stdout
     for record in records:
         try:
-            line = audit_line(record)
+            line = logs.format_line(audit_line(record), trusted=AWS_METADATA)
         except Exception as error:  # noqa: BLE001 - checkpoint at the first record we cannot audit
             sequence = (record.get("dynamodb") or {}).get("SequenceNumber")
             logs.log("ERROR", "audit record failed", sequenceNumber=sequence, errorType=type(error).__name__)
@@ -55,27 +53,28 @@ def audit_batch(records: list[dict], emit: Callable[[str], None] | None = None) 
     return {"batchItemFailures": []}
 
 
-def audit_line(record: dict) -> str:
+AWS_METADATA = ("eventName", "sequenceNumber", "approximateCreationTime")
+
+
+def audit_line(record: dict) -> dict[str, Any]:
     stream = record["dynamodb"]
     keys = _image(stream.get("Keys"))
     old, new = _image(stream.get("OldImage")), _image(stream.get("NewImage"))
     current = new or old
-    line = {
+    return {
         "level": "INFO",
         "message": "audit",
         "eventName": record.get("eventName"),
-        "webhookId": redact(keys.get("webhookId", current.get("webhookId"))),
-        "timestamp": redact(keys.get("timestamp", current.get("timestamp"))),
-        "provider": redact(current.get("provider")),
-        "oldStatus": redact(old.get("status")),
-        "newStatus": redact(new.get("status")),
-        "changed": redact(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))),
+        "webhookId": keys.get("webhookId", current.get("webhookId")),
+        "timestamp": keys.get("timestamp", current.get("timestamp")),
+        "provider": current.get("provider"),
+        "oldStatus": old.get("status"),
+        "newStatus": new.get("status"),
+        "changed": sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)),
         "sequenceNumber": stream["SequenceNumber"],
         "approximateCreationTime": _time(stream.get("ApproximateCreationDateTime")),
-        "attributes": redact({k: v for k, v in current.items() if k not in NOT_ATTRIBUTES}),
+        "attributes": {k: v for k, v in current.items() if k not in NOT_ATTRIBUTES},
     }
-    # ensure_ascii=False: a \uXXXX escape would add digits next to (masked) runs; see webhook_common.redact
-    return json.dumps(line, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _image(image: Any) -> dict[str, Any]:

@@ -1,40 +1,48 @@
 """The receiver Lambda: API Gateway REST `POST /webhook/{provider}` → verified, stored once, enqueued.
 
-Answers (JSON bodies, never a stack trace, a secret or an echo of the payload):
-405 not POST · 404 unknown or unconfigured provider · 413 body over 256 KiB · 401 missing or invalid
-signature, or stale timestamp · 400 body not UTF-8 JSON, or no event id · 500 an AWS call failed or the
-function is misconfigured (the provider retries) · 200 `{"received": true, "webhookId", "duplicate"}`.
+Answers (never a stack trace, a secret or an echo of the payload):
+405 not POST · 404 unknown or unconfigured provider (the same answer for both: a stranger learns nothing
+about which providers a merchant uses) · 413 body over 256 KiB · 401 missing or invalid signature, or
+stale timestamp · 400 body not UTF-8 JSON, no event id, or an event older than the replay window · 500
+an AWS call failed or the function is misconfigured (the provider retries) · 200 `{"received": true,
+"webhookId", "duplicate"}` (Adyen: `[accepted]`, as it expects), with the same facts in the
+`X-Webhookctl-Ids` and `X-Webhookctl-Duplicate` headers for every provider (`contract.acknowledgement`).
 Nothing unverified is written anywhere: no item, no message, no log line with the body.
 
-Idempotent and lossless: the design
------------------------------------
-1. Identity. `webhookId = "{provider}#{eventId}"` with the provider's own event id (Stripe `evt_…`, the
-   Standard Webhooks `webhook-id`, Square `event_id`, ...), which is the same on every redelivery whatever
-   its new signature or timestamp. The table's sort key `timestamp` holds one fixed value
-   (`contract.ITEM_TIMESTAMP`), never the receipt time, so an event has exactly one possible key and
-   `attribute_not_exists(webhookId)` on PutItem is a per-event uniqueness check. (The provider's event time
-   would also be stable, but one fixed value cannot be defeated by a provider that varies it; receipt and
-   event times live in `receivedAt` and, after processing, `occurredAt`.)
-2. Store, then enqueue, then mark. A new event is written with `status = RECEIVED` under that condition,
-   its key is sent to the processing queue, and the item is moved `RECEIVED → ENQUEUED` under the condition
-   `status = RECEIVED` (if the processor already finished it, that update is simply skipped).
-3. Redeliveries. If the conditional put fails, the item exists. If its status is still RECEIVED, the
-   earlier attempt may have died or failed between storing and enqueueing, so the key is enqueued again
-   (then marked). Any other status means it is on the queue or done: nothing is sent. Either way the answer
-   is 200 with `duplicate: true`.
-4. Acknowledge last. 200 is returned only after the item is stored and its key is on the queue (now or by
-   an earlier attempt whose ENQUEUED mark proves it). Any AWS failure before that answers 500, so the
-   provider redelivers and step 3 completes the work. A failure of the final mark alone still answers 200:
-   the message is on the queue, and the item left RECEIVED only means a redelivery enqueues once more.
-5. Exactly-once effect. Redelivery during the RECEIVED window, and concurrent duplicate deliveries, can put
-   the same key on the queue twice. The processor absorbs that: it writes PROCESSED/IGNORED under the
-   condition `status IN (RECEIVED, ENQUEUED)`, so exactly one writer wins and later copies are skipped.
+Idempotent, replay-proof and lossless: the design
+-------------------------------------------------
+1. Identity, from signed bytes only. `webhookId = "{provider}#{eventId}"` with the provider's own event id
+   where its signature covers it (Stripe `evt_…`, Square `event_id`, the Standard Webhooks `webhook-id`),
+   and the signed body's digest where the only id travels in an unsigned header (Razorpay, GitHub): a
+   captured body re-sent under fresh header ids is the same event, and a replay cannot claim the id of a
+   later genuine event. Adyen batches are split: one stored event per NotificationRequestItem, keyed by
+   its eventCode, pspReference, success and merchant account, so `[A]`, `[A, A]` or a reordered batch
+   are the same events. The table's sort key holds one fixed value (`contract.ITEM_TIMESTAMP`), so an
+   event has exactly one possible key and `attribute_not_exists(webhookId)` is a per-event uniqueness
+   check. The item keeps the digest of its signed bytes: the same id with a different body is logged as
+   a conflict (the first one stays) and answered as a duplicate.
+2. Replays after the item expired. Where the provider signs the event's time (body or signature header),
+   an event older than the retention window (event_ttl_days) minus a day is refused. Where it signs no
+   time at all (Adyen, GitHub), a payload-free tombstone (key + digest) outlives the event
+   (replay_guard_days), and an event whose tombstone exists but whose item does not is a replay.
+3. Store, then enqueue, then mark. A new event is written with `status = RECEIVED` (card numbers masked
+   in its payload; verification already ran on the raw bytes), its key is sent to the processing queue,
+   and the item is moved `RECEIVED → ENQUEUED` under the condition `status = RECEIVED`.
+4. Redeliveries. If the conditional put fails, the item exists. If its status is still RECEIVED, an
+   earlier attempt may have died between storing and enqueueing, so the key is enqueued again (then
+   marked). Any other status means it is on the queue or done: nothing is sent. Either way: duplicate.
+5. Acknowledge last. 200 is returned only after every event of the request is stored and its key is on
+   the queue. Any AWS failure before that answers 500, so the provider redelivers and step 4 completes the
+   work. A failure of the final mark alone still answers 200.
+6. Exactly-once effect. Copies of a key on the queue are absorbed by the processor, which writes
+   PROCESSED/IGNORED under the condition `status IN (RECEIVED, ENQUEUED)`: exactly one writer wins.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
 import traceback
@@ -47,6 +55,7 @@ from webhook_common import contract, logs, runtime
 from webhook_common.contract.environment import ConfigError
 from webhook_common.contract.secrets import SecretsDocumentError
 from webhook_common.providers import PROVIDERS, Provider
+from webhook_common.redact import mask_cards
 from webhook_common.secrets import ProviderSecrets, SecretsCache
 from webhook_common.verification import ProviderConfigError, VerificationError
 
@@ -55,7 +64,11 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_ENCODED_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
 # After a failed verification, re-read the signing secret (a rotation may be in flight), at most this often.
 SECRET_REFRESH_MIN_AGE = 30
+# An event older than the retention window minus this is refused: its first copy may already be gone.
+REPLAY_MARGIN = 86400
+DAY = 86400
 RETRY_LATER = {"error": "temporarily unable to accept the webhook; retry later"}
+UNKNOWN_PROVIDER = "unknown provider"
 
 
 class Reject(Exception):
@@ -80,7 +93,10 @@ class Event:
     event_id: str
     event_type: str
     provider: str
-    payload: str
+    payload: str  # JSON, card numbers masked
+    digest: str  # sha256 of the signed bytes it came in
+    tombstone: bool  # the provider signs no time: keep a tombstone
+    unsigned_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,8 +123,8 @@ def receive(event: dict, deps: Deps) -> dict:
         request = parse_request(event)
         provider, secrets = resolve(request.provider, deps.secrets)
         verify(provider, secrets, request, deps)
-        stored = identify(provider, request)
-        duplicate = store_and_enqueue(stored, deps)
+        events = identify(provider, request, deps)
+        duplicates = [store_and_enqueue(stored, deps) for stored in events]
     except Reject as reject:
         logs.log("WARNING", "rejected", status=reject.status, reason=reject.message)
         return respond(reject.status, {"error": reject.message}, reject.headers)
@@ -120,15 +136,12 @@ def receive(event: dict, deps: Deps) -> dict:
         return respond(500, RETRY_LATER)
     except Exception as error:  # noqa: BLE001 - the provider must get a clean 500 and retry, never a trace
         # Only the type and frames: an exception message could quote unverified input.
-        logs.log(
-            "ERROR",
-            "unexpected failure",
-            errorType=type(error).__name__,
-            frames=traceback.format_tb(error.__traceback__),
-        )
+        logs.log("ERROR", "unexpected failure", errorType=type(error).__name__,
+                 frames=traceback.format_tb(error.__traceback__))
         return respond(500, RETRY_LATER)
-    logs.log("INFO", "accepted", webhookId=stored.webhook_id, eventType=stored.event_type, duplicate=duplicate)
-    return respond(200, {"received": True, "webhookId": stored.webhook_id, "duplicate": duplicate})
+    for stored, duplicate in zip(events, duplicates, strict=True):
+        logs.log("INFO", "accepted", webhookId=stored.webhook_id, eventType=stored.event_type, duplicate=duplicate)
+    return accepted(provider, events, duplicates)
 
 
 def parse_request(event: dict) -> Request:
@@ -136,7 +149,7 @@ def parse_request(event: dict) -> Request:
         raise Reject(405, "only POST is accepted", {"Allow": "POST"})
     name = (event.get("pathParameters") or {}).get("provider")
     if name not in PROVIDERS:
-        raise Reject(404, "unknown provider")
+        raise Reject(404, UNKNOWN_PROVIDER)
     body = decode_body(event.get("body") or "", bool(event.get("isBase64Encoded")))
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
     return Request(name, headers, body, request_url(event, headers))
@@ -165,7 +178,7 @@ def request_url(event: dict, headers: dict[str, str]) -> str:
 def resolve(name: str, secrets: SecretsCache) -> tuple[Provider, ProviderSecrets]:
     entry = secrets.get(name)
     if entry is None:
-        raise Reject(404, "provider is not configured")
+        raise Reject(404, UNKNOWN_PROVIDER)
     return PROVIDERS[name], entry
 
 
@@ -189,67 +202,121 @@ def _check(provider: Provider, entry: ProviderSecrets, request: Request, now: in
     provider.verify(request.headers, request.body, entry.secrets, options, now)
 
 
-def identify(provider: Provider, request: Request) -> Event:
+def identify(provider: Provider, request: Request, deps: Deps) -> list[Event]:
+    """The request's events (one, or one per Adyen item), each identified by signed content only."""
     try:
-        text = request.body.decode("utf-8")
-        payload = json.loads(text)
+        payload = json.loads(request.body.decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise Reject(400, "body is not UTF-8 JSON") from None
-    event_id = provider.event_id(payload, request.headers)
+    parts = provider.split(payload)
+    if not parts:
+        raise Reject(400, "no event id in the webhook")
+    check_age(provider, payload, request.headers, deps)
+    return [_event(provider, part, request, request.body if len(parts) == 1 else _canonical(part))
+            for part in parts]
+
+
+def _canonical(part: Any) -> bytes:
+    return json.dumps(part, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _event(provider: Provider, part: Any, request: Request, signed: bytes) -> Event:
+    event_id = provider.event_id(part, request.headers, signed)
     webhook = contract.webhook_id(provider.name, event_id)
     if webhook is None:
         raise Reject(400, "no event id in the webhook")
-    event_type = contract.event_type_text(provider.event_type(payload, request.headers))
-    return Event(webhook, str(event_id), event_type, provider.name, text)
+    event_type = contract.event_type_text(provider.event_type(part, request.headers))
+    payload = json.dumps(mask_cards(part), separators=(",", ":"), ensure_ascii=False)
+    unsigned = provider.unsigned_id(request.headers)
+    return Event(webhook, str(event_id), event_type, provider.name, payload, hashlib.sha256(signed).hexdigest(),
+                 provider.signed_time is None, unsigned[:contract.MAX_EVENT_ID_LENGTH] if unsigned else None)
+
+
+def check_age(provider: Provider, payload: Any, headers: dict[str, str], deps: Deps) -> None:
+    """400 for an event whose signed time is older than the retention window minus a margin: its first copy
+    may already have expired, so storing it could process it a second time."""
+    if provider.signed_time is None:
+        return
+    signed = provider.signed_time(payload, headers)
+    window = deps.config.event_ttl_days * DAY - REPLAY_MARGIN
+    if signed is not None and deps.clock() - signed > window:
+        raise Reject(400, f"event is older than the {deps.config.event_ttl_days}-day replay window")
 
 
 def store_and_enqueue(event: Event, deps: Deps) -> bool:
-    """Steps 2-4 of the design; returns whether the event had been stored before (a duplicate)."""
-    table = deps.config.table_name
+    """Steps 2-5 of the design; returns whether the event had been seen before (a duplicate)."""
+    if event.tombstone and _expired_replay(event, deps):
+        return True
     try:
-        deps.dynamodb.put_item(
-            TableName=table,
-            Item=new_item(event, deps),
-            ConditionExpression="attribute_not_exists(webhookId)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        deps.dynamodb.put_item(TableName=deps.config.table_name, Item=new_item(event, deps),
+                               ConditionExpression="attribute_not_exists(webhookId)",
+                               ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":
             raise
-        if stored_status(error, event, deps) != contract.RECEIVED:
+        old = stored_item(error, event, deps)
+        if old.get(contract.BODY_DIGEST, {}).get("S", event.digest) != event.digest:
+            logs.log("WARNING", "same event id, different signed body: the first one stays",
+                     webhookId=event.webhook_id)
+        if old.get(contract.STATUS, {}).get("S") != contract.RECEIVED:
             return True
         duplicate = True  # stored by an attempt that may never have enqueued it: enqueue now
     else:
         duplicate = False
+    if event.tombstone:
+        put_tombstone(event, deps)
     enqueue(event, deps)
     return duplicate
 
 
+def _expired_replay(event: Event, deps: Deps) -> bool:
+    """The tombstone outlives the item: a tombstone without its item means the event expired after it was
+    processed, and this is a replay. One consistent query reads both sort keys of the event's partition."""
+    found = deps.dynamodb.query(
+        TableName=deps.config.table_name, ConsistentRead=True, KeyConditionExpression="webhookId = :id",
+        ExpressionAttributeValues={":id": {"S": event.webhook_id}}, ProjectionExpression="#t",
+        ExpressionAttributeNames={"#t": "timestamp"}).get("Items", [])
+    sort_keys = {item["timestamp"]["S"] for item in found}
+    if sort_keys == {contract.TOMBSTONE_TIMESTAMP}:
+        logs.log("WARNING", "replay of an event that expired after processing: refused", webhookId=event.webhook_id)
+        return True
+    return False
+
+
 def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
     now = deps.clock()
-    return {
+    item = {
         **key(event.webhook_id),
         "provider": {"S": event.provider},
         "eventId": {"S": event.event_id},
         "eventType": {"S": event.event_type},
-        "status": {"S": contract.RECEIVED},
-        "receivedAt": {"S": contract.item_time(now)},
-        "payload": {"S": event.payload},
-        contract.TTL_ATTRIBUTE: {"N": str(int(now) + deps.config.event_ttl_days * 86400)},
+        contract.STATUS: {"S": contract.RECEIVED},
+        contract.RECEIVED_AT: {"S": contract.item_time(now)},
+        contract.PAYLOAD: {"S": event.payload},
+        contract.BODY_DIGEST: {"S": event.digest},
+        contract.TTL_ATTRIBUTE: {"N": str(int(now) + deps.config.event_ttl_days * DAY)},
     }
+    if event.unsigned_id:
+        item["providerEventId"] = {"S": event.unsigned_id}
+    return item
 
 
-def stored_status(error: ClientError, event: Event, deps: Deps) -> str | None:
+def put_tombstone(event: Event, deps: Deps) -> None:
+    """Key and digest only (no payload), kept replay_guard_days: idempotent, so a redelivery may rewrite it."""
+    deps.dynamodb.put_item(TableName=deps.config.table_name, Item={
+        **key(event.webhook_id, contract.TOMBSTONE_TIMESTAMP),
+        contract.BODY_DIGEST: {"S": event.digest},
+        contract.TTL_ATTRIBUTE: {"N": str(int(deps.clock()) + deps.config.replay_guard_days * DAY)}})
+
+
+def stored_item(error: ClientError, event: Event, deps: Deps) -> dict[str, Any]:
     old = error.response.get("Item")  # ReturnValuesOnConditionCheckFailure=ALL_OLD
     if old is None:
-        old = deps.dynamodb.get_item(
-            TableName=deps.config.table_name,
-            Key=key(event.webhook_id),
-            ConsistentRead=True,
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "status"},
-        ).get("Item", {})
-    return old.get("status", {}).get("S")
+        old = deps.dynamodb.get_item(TableName=deps.config.table_name, Key=key(event.webhook_id), ConsistentRead=True,
+                                     ProjectionExpression="#s, #d",
+                                     ExpressionAttributeNames={"#s": contract.STATUS, "#d": contract.BODY_DIGEST},
+                                     ).get("Item", {})
+    return old
 
 
 def enqueue(event: Event, deps: Deps) -> None:
@@ -261,7 +328,7 @@ def enqueue(event: Event, deps: Deps) -> None:
             Key=key(event.webhook_id),
             UpdateExpression="SET #s = :enqueued, enqueuedAt = :now",
             ConditionExpression="#s = :received",
-            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeNames={"#s": contract.STATUS},
             ExpressionAttributeValues={
                 ":enqueued": {"S": contract.ENQUEUED},
                 ":received": {"S": contract.RECEIVED},
@@ -270,25 +337,18 @@ def enqueue(event: Event, deps: Deps) -> None:
         )
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":  # else: the processor already finished it
-            logs.log(
-                "WARNING",
-                "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
-                webhookId=event.webhook_id,
-                error=aws_error(error),
-            )
+            _log_unmarked(event, error)
     except BotoCoreError as error:
-        logs.log(
-            "WARNING",
-            "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
-            webhookId=event.webhook_id,
-            error=aws_error(error),
-        )
+        _log_unmarked(event, error)
 
 
-def key(webhook_id: str) -> dict[str, dict[str, str]]:
-    return {"webhookId": {"S": webhook_id}, "timestamp": {"S": contract.ITEM_TIMESTAMP}}
+def _log_unmarked(event: Event, error: Exception) -> None:
+    logs.log("WARNING", "enqueued but not marked ENQUEUED; a redelivery would enqueue it again",
+             webhookId=event.webhook_id, error=aws_error(error))
 
 
+def key(webhook_id: str, sort_key: str = contract.ITEM_TIMESTAMP) -> dict[str, dict[str, str]]:
+    return {"webhookId": {"S": webhook_id}, "timestamp": {"S": sort_key}}
 
 
 def error_code(error: ClientError) -> str:
@@ -300,6 +360,16 @@ def aws_error(error: Exception) -> str:
     if isinstance(error, ClientError):
         return f"{error.operation_name}: {error_code(error)}"
     return type(error).__name__
+
+
+def accepted(provider: Provider, events: list[Event], duplicates: list[bool]) -> dict:
+    """200 once every event is stored and enqueued: the provider's expected body, and the facts in headers."""
+    ids, duplicate = [e.webhook_id for e in events], all(duplicates)
+    headers = contract.acknowledgement(ids, duplicate)
+    if provider.accepted_body is not None:
+        return {"statusCode": 200, "headers": {"Content-Type": "text/plain", **headers},
+                "body": provider.accepted_body}
+    return respond(200, {"received": True, "webhookId": ids[0], "duplicate": duplicate}, headers)
 
 
 def respond(status: int, body: dict, headers: dict[str, str] | None = None) -> dict:

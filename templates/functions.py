@@ -82,6 +82,7 @@ def _environment_values(s: Settings, storage: Storage, queues: Queues) -> dict[s
         env.QUEUE_URL.name: queues.processing.ref(),
         env.SIGNING_SECRETS_ARN.name: storage.secret.ref(),
         env.EVENT_TTL_DAYS.name: env.EVENT_TTL_DAYS.render(s.event_ttl_days),
+        env.REPLAY_GUARD_DAYS.name: env.REPLAY_GUARD_DAYS.render(s.replay_guard_days),
         env.SECRETS_CACHE_SECONDS.name: env.SECRETS_CACHE_SECONDS.render(s.secrets_cache_seconds),
         env.LOG_LEVEL.name: env.LOG_LEVEL.render("INFO"),
     }

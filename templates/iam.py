@@ -52,7 +52,7 @@ def use_key(keys: Keys, actions: list, via: tuple[str, ...]) -> Statement:
 def receiver_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
     return [
         Statement(Sid="StoreWebhooks", Effect=Allow,
-                  Action=[ddb.GetItem, ddb.PutItem, ddb.UpdateItem],
+                  Action=[ddb.GetItem, ddb.PutItem, ddb.Query, ddb.UpdateItem],
                   Resource=[GetAtt(storage.table, "Arn")]),
         Statement(Sid="EnqueueWebhooks", Effect=Allow, Action=[sqs.SendMessage],
                   Resource=[GetAtt(queues.processing, "Arn")]),

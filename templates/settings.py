@@ -95,6 +95,7 @@ class Settings:
         3600, _between(60, 604800), "oldest stream record retried, s, before it goes to the failure queue")
     log_retention_days: int = _setting(30, _one_of(LOG_RETENTION_DAYS), "log retention, days")
     event_ttl_days: int = _env_setting(env.EVENT_TTL_DAYS)
+    replay_guard_days: int = _env_setting(env.REPLAY_GUARD_DAYS)
     secrets_cache_seconds: int = _env_setting(env.SECRETS_CACHE_SECONDS)
     queue_age_alarm_seconds: int = _setting(
         600, _between(60, 1209600), "alarm when the oldest processing message is this old, s")
@@ -114,6 +115,9 @@ class Settings:
                 f"queue_visibility_timeout={self.queue_visibility_timeout} must be at least 6 x "
                 f"processor_timeout={self.processor_timeout} (= {6 * self.processor_timeout}), as AWS "
                 "advises for SQS-triggered functions; raise it or lower processor_timeout")
+        if self.replay_guard_days <= self.event_ttl_days:
+            problems.append(f"replay_guard_days={self.replay_guard_days} must exceed event_ttl_days="
+                            f"{self.event_ttl_days}: a tombstone must outlive the event it guards")
         if self.processing_retention_days > self.dlq_retention_days:
             problems.append("processing_retention_days must not exceed dlq_retention_days: SQS keeps a "
                             "message's original enqueue time when it moves to the DLQ")

@@ -1,4 +1,5 @@
-"""One JSON object per line on stdout, which Lambda ships to CloudWatch Logs. No payloads, no secrets."""
+"""One JSON object per line on stdout, which Lambda ships to CloudWatch Logs: the one logger every function
+writes through, so every field (ids and provider-controlled strings included) is redacted on the way out."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from typing import Any
 
 from .contract.environment import LOG_LEVEL, ConfigError
+from .redact import redact
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 
@@ -24,5 +26,17 @@ def threshold() -> int:
 
 def log(level: str, message: str, **fields: Any) -> None:
     if LEVELS[level] >= threshold():
-        line = json.dumps({"level": level, "message": message, **fields}, default=str, separators=(",", ":"))
-        sys.stdout.write(line + "\n")
+        write({"level": level, "message": message, **fields})
+
+
+def write(record: dict[str, Any]) -> None:
+    sys.stdout.write(format_line(record) + "\n")
+
+
+def format_line(record: dict[str, Any], *, trusted: tuple[str, ...] = ()) -> str:
+    """One redacted JSON line (card numbers masked, secrets and payloads dropped); `trusted` names fields
+    that are AWS's own metadata (a stream sequence number's digits are not a card number)."""
+    redacted = redact({k: v for k, v in record.items() if k not in trusted})
+    line = {**redacted, **{k: record[k] for k in trusted if k in record}}
+    # ensure_ascii=False: a \uXXXX escape would add digits next to (masked) runs; see webhook_common.redact
+    return json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False)

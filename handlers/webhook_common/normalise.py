@@ -68,19 +68,29 @@ def _text(value: Any, what: str) -> str:
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 
-def iso_time(value: Any) -> str | None:
-    """Unix seconds or an RFC 3339 string (any offset, up to nanoseconds) → 'YYYY-MM-DDTHH:MM:SSZ'."""
+def _moment(value: Any) -> datetime | None:
+    """Unix seconds or an RFC 3339 string (any offset, up to nanoseconds) as an aware datetime."""
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            moment = datetime.fromtimestamp(value, UTC)
-        elif isinstance(value, str):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
             moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value, count=1))
-            moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
-        else:
-            return None
+            return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
+
+
+def iso_time(value: Any) -> str | None:
+    """Unix seconds or an RFC 3339 string -> 'YYYY-MM-DDTHH:MM:SSZ'."""
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def epoch_seconds(value: Any) -> int | None:
+    """Unix seconds or an RFC 3339 string -> whole unix seconds."""
+    moment = _moment(value)
+    return int(moment.timestamp()) if moment else None
 
 
 def _money(category: str, amount: Any, currency: Any, payment_id: Any, occurred: Any) -> Canonical:

@@ -49,7 +49,7 @@ Headers = Mapping[str, str]
 Options = Mapping[str, Any]
 Secrets = Sequence[str]
 
-# Stripe's SDK default; it rejects only the past (stripe/_webhook.py DEFAULT_TOLERANCE).
+# Stripe's SDK default (stripe/_webhook.py DEFAULT_TOLERANCE).
 STRIPE_TOLERANCE = 300
 # Standard Webhooks: 5 minutes both ways (standardwebhooks/webhooks.py).
 STANDARD_TOLERANCE = 300
@@ -61,20 +61,35 @@ def _unchanged(body: bytes, secret: str) -> bytes:
     return body
 
 
+def _whole(payload: Any) -> list[Any]:
+    return [payload]
+
+
 @dataclass(frozen=True)
 class Provider:
     """How one provider signs and what its events look like. See the module docstring for the conventions."""
 
     name: str
     verify: Callable[[Headers, bytes, Secrets, Options, int], None]
-    event_id: Callable[[Any, Headers], Any]
+    # The event's identity, from signed content only: the payload (part), a header the signature covers,
+    # or the signed bytes themselves.
+    event_id: Callable[[Any, Headers, bytes], Any]
     event_type: Callable[[Any, Headers], Any]
     sign: Callable[[bytes, str, int, Options], dict[str, str]]
     normalise: Callable[[Any, str], canon.Canonical | None]
+    # The event's own time, in unix seconds, where the provider signs one (body or signed header); None
+    # for providers that sign no time (Adyen, GitHub): only a tombstone tells their replays apart.
+    signed_time: Callable[[Any, Headers], int | None] | None = None
+    # One stored event per part: Adyen batches several NotificationRequestItems in one request.
+    split: Callable[[Any], list[Any]] = _whole
+    # An id the provider sends outside the signed bytes (a header), kept for reference only.
+    unsigned_id: Callable[[Headers], str | None] = lambda headers: None
     # Providers that sign inside the body (Adyen) rewrite it before sending; the rest leave it as is.
     embed: Callable[[bytes, str], bytes] = _unchanged
     # Why a secret cannot be one of this provider's keys (checked when it is stored), or None.
     secret_problem: Callable[[str], str | None] = lambda secret: None
+    # The answer body the provider expects on success (Adyen: "[accepted]"), or None for our JSON.
+    accepted_body: str | None = None
 
 
 def _field(payload: Any, *path: str) -> Any:
@@ -125,7 +140,9 @@ def verify_stripe(headers: Headers, body: bytes, secrets: Secrets, options: Opti
         raise InvalidSignature("no signatures found with expected scheme v1")
     if not any_match(hex_macs(secrets, f"{timestamp}.".encode() + body), signatures):
         raise InvalidSignature("no Stripe-Signature v1 matches an active secret")
-    check_window(timestamp, now, _tolerance(options, STRIPE_TOLERANCE), future=False)
+    # Stripe's SDK rejects only the past; a timestamp far in the future is refused too (a replay window
+    # that starts later is still a replay window).
+    check_window(timestamp, now, _tolerance(options, STRIPE_TOLERANCE), future=True)
 
 
 def sign_stripe(body: bytes, secret: str, now: int, options: Options) -> dict[str, str]:
@@ -282,24 +299,24 @@ def sign_adyen(body: bytes, secret: str, now: int, options: Options) -> dict[str
     return {}  # the signature travels inside the body: see embed_adyen
 
 
-def _adyen_first(payload: Any) -> dict:
-    entries = _field(payload, "notificationItems")
-    item = _field(entries[0], "NotificationRequestItem") if isinstance(entries, list) and entries else None
+def _adyen_parts(payload: Any) -> list[Any]:
+    """Each NotificationRequestItem as a one-item notification of its own (verify_adyen checked them all)."""
+    return [{"live": _field(payload, "live"), "notificationItems": [entry]}
+            for entry in _field(payload, "notificationItems") or []]
+
+
+def _adyen_item(part: Any) -> dict:
+    item = _field((_field(part, "notificationItems") or [{}])[0], "NotificationRequestItem")
     return item if isinstance(item, dict) else {}
 
 
-def _adyen_event_id(payload: Any, headers: Headers) -> str | None:
-    # Adyen has no event id; pspReference + eventCode + success identifies a notification (anchors §C.2).
-    entries = _field(payload, "notificationItems") or []
-    ids = []
-    for entry in entries if isinstance(entries, list) else []:
-        item = _field(entry, "NotificationRequestItem") or {}
-        if not _field(item, "pspReference"):
-            return None
-        ids.append(f"{item.get('eventCode', '')}:{item['pspReference']}:{item.get('success', '')}")
-    if len(ids) > 1:
-        return "batch:" + hashlib.sha256("|".join(ids).encode()).hexdigest()[:32]
-    return ids[0] if ids else None
+def _adyen_event_id(part: Any, headers: Headers, signed: bytes) -> str | None:
+    # Adyen has no event id: eventCode, pspReference, success and the merchant account identify a
+    # notification (all four are among the HMAC's signed fields).
+    item = _adyen_item(part)
+    if not item.get("pspReference"):
+        return None
+    return ":".join(str(item.get(k, "")) for k in ("eventCode", "pspReference", "success", "merchantAccountCode"))
 
 
 # --- Checkout.com: Cko-Signature = hex HMAC(key, body); optional static Authorization header ---------------
@@ -377,8 +394,13 @@ def sign_github(body: bytes, secret: str, now: int, options: Options) -> dict[st
     }
 
 
+# The payment events GitHub sends name themselves in the signed body; X-GitHub-Event is not signed.
+GITHUB_BODY_EVENTS = ("marketplace_purchase", "sponsorship")
+
+
 def _github_event_type(payload: Any, headers: Headers) -> str | None:
-    event = headers.get("x-github-event")
+    event = next((k for k in GITHUB_BODY_EVENTS if isinstance(_field(payload, k), dict)), None)
+    event = event or headers.get("x-github-event")
     action = _field(payload, "action")
     return f"{event}.{action}" if event and isinstance(action, str) else event
 
@@ -386,40 +408,60 @@ def _github_event_type(payload: Any, headers: Headers) -> str | None:
 # --- The table ---------------------------------------------------------------------------------------------
 
 
-def _payload(*path: str) -> Callable[[Any, Headers], Any]:
-    return lambda payload, headers: _field(payload, *path)
+def _payload(*path: str) -> Callable[[Any, Any], Any]:
+    return lambda payload, *rest: _field(payload, *path)
 
 
-def _header(name: str) -> Callable[[Any, Headers], Any]:
-    return lambda payload, headers: headers.get(name)
+def _digest_id(payload: Any, headers: Headers, signed: bytes) -> str:
+    """For providers whose only id travels in an unsigned header (Razorpay, GitHub): the signed bytes'
+    digest, so a captured body re-sent under fresh ids is the same event, and no genuine event can be
+    pre-empted by a replay carrying its id."""
+    return "sha256:" + hashlib.sha256(signed).hexdigest()[:32]
+
+
+def _header(name: str) -> Callable[[Headers], str | None]:
+    return lambda headers: headers.get(name)
+
+
+def _body_time(*path: str) -> Callable[[Any, Headers], int | None]:
+    return lambda payload, headers: canon.epoch_seconds(_field(payload, *path))
+
+
+def _header_time(name: str, parse: Callable[[str], int]) -> Callable[[Any, Headers], int | None]:
+    def signed_time(payload: Any, headers: Headers) -> int | None:
+        try:
+            return parse(headers.get(name, ""))
+        except (InvalidSignature, ValueError):
+            return None
+
+    return signed_time
 
 
 def _adyen_event_type(payload: Any, headers: Headers) -> Any:
-    return _field(_adyen_first(payload), "eventCode")
+    return _field(_adyen_item(payload), "eventCode")
 
 
-PROVIDERS: dict[str, Provider] = {
-    p.name: p
-    for p in (
-        Provider("stripe", verify_stripe, _payload("id"), _payload("type"), sign_stripe, canon.stripe),
-        Provider("standard", verify_standard, _header("webhook-id"), _payload("type"), sign_standard, canon.generic,
-                 secret_problem=_standard_secret_problem),
-        Provider("square", verify_square, _payload("event_id"), _payload("type"), sign_square, canon.square),
-        Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen, embed_adyen,
-                 _adyen_secret_problem),
-        Provider("checkout", verify_checkout, _payload("id"), _payload("type"), sign_checkout, canon.checkout),
-        Provider(
-            "razorpay",
-            verify_razorpay,
-            _header("x-razorpay-event-id"),
-            _payload("event"),
-            sign_razorpay,
-            canon.razorpay,
-        ),
-        Provider("paddle", verify_paddle, _payload("event_id"), _payload("event_type"), sign_paddle, canon.paddle),
-        Provider("github", verify_github, _header("x-github-delivery"), _github_event_type, sign_github, canon.github),
-    )
-}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (
+    Provider("stripe", verify_stripe, _payload("id"), _payload("type"), sign_stripe, canon.stripe,
+             signed_time=_header_time("stripe-signature", lambda v: _stripe_parts(v)[0])),
+    # webhook-id is part of what Standard Webhooks signs ("{id}.{timestamp}.{body}").
+    Provider("standard", verify_standard, lambda payload, headers, signed: headers.get("webhook-id"),
+             _payload("type"), sign_standard, canon.generic, secret_problem=_standard_secret_problem,
+             signed_time=_header_time("webhook-timestamp", _standard_timestamp)),
+    Provider("square", verify_square, _payload("event_id"), _payload("type"), sign_square, canon.square,
+             signed_time=_body_time("created_at")),
+    Provider("adyen", verify_adyen, _adyen_event_id, _adyen_event_type, sign_adyen, canon.adyen,
+             split=_adyen_parts, embed=embed_adyen, secret_problem=_adyen_secret_problem,
+             accepted_body="[accepted]"),
+    Provider("checkout", verify_checkout, _payload("id"), _payload("type"), sign_checkout, canon.checkout,
+             signed_time=_body_time("created_on")),
+    Provider("razorpay", verify_razorpay, _digest_id, _payload("event"), sign_razorpay, canon.razorpay,
+             signed_time=_body_time("created_at"), unsigned_id=_header("x-razorpay-event-id")),
+    Provider("paddle", verify_paddle, _payload("event_id"), _payload("event_type"), sign_paddle, canon.paddle,
+             signed_time=_header_time("paddle-signature", lambda v: _paddle_parts(v)[0])),
+    Provider("github", verify_github, _digest_id, _github_event_type, sign_github, canon.github,
+             unsigned_id=_header("x-github-delivery")),
+)}
 
 
 def sign_request(

@@ -1,54 +1,53 @@
-"""Make a value safe to log: card numbers masked to first 6 / last 4, card secrets dropped. Pure stdlib.
+"""Card numbers made unreadable wherever we write: masked to first 6 / last 4, card secrets dropped. Stdlib.
 
-A run is digits separated by nothing, spaces or dashes; its groups are the digit stretches between
-separators. A run is masked as a whole when it holds a card number: the whole run, or a stretch of whole
-groups (a PAN followed by " 22"), with 13-19 digits passing the Luhn check; runs over 19 digits are masked
-when any 13-19 digit stretch passes (a PAN glued into a long number). Keys are redacted like values, binary
-values are replaced by their length, and control characters become spaces. Serialise the result with
-`ensure_ascii=False`: ASCII escapes (\u0663) would put new digits into the line. Redaction is one-way.
+Text is searched as a reader would read its digits, so every common spelling of a PAN is caught:
+full-width and other Unicode decimal digits (as their ASCII value), NBSP and other compatibility spaces
+and separators (their NFKC form), `\\u0034` escapes written into the text, percent-encoded digits and
+separators (`%34`, `%20`), and control characters (as spaces: JSON would write them as `\\u00XX`, whose
+digits could join a neighbouring run).
+A run is digits separated by nothing or by spaces, `-`, `.`, `_`, `/`, `,` or `+`; its groups are the
+digit stretches between separators. A run is masked as a whole when it holds a card number: the whole
+run, or a stretch of whole groups (a PAN followed by " 22"), with 13-19 digits passing the Luhn check;
+runs over 19 digits are masked when any 13-19 digit stretch passes (a PAN glued into a longer number or
+into letters). Masking is one-way; text outside a masked run keeps its own characters.
+
+`mask_cards` is for what we store (the payload keeps its shape: only card secrets are dropped);
+`redact` is for what we log (our own secrets and the raw payload are dropped too). Serialise the result
+with `ensure_ascii=False`: ASCII escapes (\\u0663) would put new digits into the line.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
-# Normalised (lower-case, alphanumerics only) names whose values are never logged.
-SENSITIVE_KEYS = frozenset(
-    {
-        "cvc",
-        "cvc2",
-        "cvv",
-        "cvv2",
-        "cvn",
-        "csc",
-        "securitycode",
-        "cardsecuritycode",
-        "cardverificationcode",
-        "cardnumber",
-        "pan",
-        "primaryaccountnumber",
-        "track1",
-        "track2",
-        "trackdata",
-        "pin",
-        "pinblock",
-        "password",
-        "secret",
-        "signingsecret",
-        "hmacsignature",
-        "signature",
-        "authorization",
-        "payload",
-    }
-)
+# Normalised (lower-case, alphanumerics only) names whose values are never written, even masked (PCI DSS
+# forbids keeping card verification codes, PINs and track data after authorisation).
+CARD_SECRET_KEYS = frozenset({
+    "cvc", "cvc2", "cvv", "cvv2", "cvn", "csc", "securitycode", "cardsecuritycode", "cardverificationcode",
+    "track1", "track2", "trackdata", "pin", "pinblock",
+})
+# ...and, in logs only, the names of our own secrets and of the raw payload.
+LOG_ONLY_KEYS = frozenset({
+    "cardnumber", "pan", "primaryaccountnumber", "password", "secret", "signingsecret", "hmacsignature",
+    "signature", "authorization", "payload",
+})
+SENSITIVE_KEYS = CARD_SECRET_KEYS | LOG_ONLY_KEYS
+# Provider references that are 16-digit numbers by design (Adyen's), never a card number: one in ten passes
+# the Luhn check by chance, and masking it would break the payment id the processor derives from it.
+REFERENCE_KEYS = frozenset({"pspreference", "originalreference"})
 MASK = "*"
-_RUN = re.compile(r"[0-9](?:[ \-]*[0-9])*")
-_SEPARATORS = re.compile(r"[ \-]+")
-# JSON writes control characters as \u00XX, whose digits could join a neighbouring run in the log line;
-# they become spaces first, so the masking sees (and masks) exactly the runs a reader of the line would.
-_CONTROLS = {code: " " for code in range(32)}
+SEPARATORS = " \\-._/,+"
+_RUN = re.compile(f"[0-9](?:[{SEPARATORS}]*[0-9])*")
+_SPLIT = re.compile(f"[{SEPARATORS}]+")
+_CONTROLS = {code: " " for code in (*range(32), 127)}
+_SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# Percent-encoded digits and separators (form and URL encoding), decoded before the search.
+_PERCENT = re.compile(r"%(3[0-9]|2[0BCDEFbcdef]|5[Ff])")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -86,29 +85,81 @@ def holds_card_number(groups: list[str]) -> bool:
 
 def _mask_run(match: re.Match) -> str:
     run = match.group()
-    groups = _SEPARATORS.split(run)
+    groups = [g for g in _SPLIT.split(run) if g]
     if sum(map(len, groups)) < 13 or not holds_card_number(groups):
         return run
     digits = "".join(groups)
     return digits[:6] + MASK * (len(digits) - 10) + digits[-4:]
 
 
+def _unescape(match: re.Match) -> str:
+    """A `\\uXXXX` written into the text, decoded when it spells a digit, a separator or a space."""
+    char = chr(int(match[1], 16))
+    return char if char.isdecimal() or char in SEPARATORS or char.isspace() else match[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _ascii_view(char: str) -> str:
+    """One character as the search sees it: any decimal digit as its ASCII digit, a compatibility space
+    or separator (NBSP, full-width hyphen...) as its ASCII form; anything else unchanged."""
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
+    folded = unicodedata.normalize("NFKC", char)
+    if folded.isspace():
+        return " "
+    return folded if len(folded) == 1 and folded in SEPARATORS else char
+
+
+def normalise(text: str) -> str:
+    """Escaped and encoded digits and separators decoded, control characters as spaces."""
+    if "\\u" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    if "%" in text:
+        text = _PERCENT.sub(lambda m: chr(int(m[1], 16)), text)
+    return text.translate(_CONTROLS)
+
+
 def mask_text(text: str) -> str:
-    text = text.translate(_CONTROLS)
-    return _RUN.sub(_mask_run, text) if any(c.isdigit() for c in text) else text
+    """The text with every card number masked; characters outside a masked run are kept as they were."""
+    text = normalise(text)
+    if text.isascii():
+        return _RUN.sub(_mask_run, text) if any(c.isdigit() for c in text) else text
+    view = "".join(map(_ascii_view, text))  # one character for one: positions in view are positions in text
+    pieces, kept_from = [], 0
+    for match in _RUN.finditer(view):
+        masked = _mask_run(match)
+        if masked != match.group():
+            pieces += [text[kept_from:match.start()], masked]
+            kept_from = match.end()
+    # (a lone surrogate, which JSON can carry, could not be written to the log at all)
+    return ("".join(pieces) + text[kept_from:]).translate(_SURROGATES)
+
+
+def _normalised_key(key: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", normalise(key)).lower() if c.isalnum())
 
 
 def is_sensitive(key: str) -> bool:
-    return "".join(c for c in key.lower() if c.isalnum()) in SENSITIVE_KEYS
+    return _normalised_key(key) in SENSITIVE_KEYS
+
+
+def mask_cards(value: Any) -> Any:
+    """A JSON-ready copy with card numbers masked and card secrets dropped, at any depth: what we store."""
+    return _walk(value, CARD_SECRET_KEYS)
 
 
 def redact(value: Any) -> Any:
-    """A JSON-ready copy of value with sensitive keys dropped and card numbers masked, at any depth."""
+    """mask_cards, and our own secrets and the raw payload dropped too: what we log."""
+    return _walk(value, SENSITIVE_KEYS)
+
+
+def _walk(value: Any, dropped: frozenset[str]) -> Any:
     if isinstance(value, dict):
-        return {mask_text(str(k)): redact(v) for k, v in value.items() if not is_sensitive(str(k))}
+        return {mask_text(str(k)): _reference(v) if _normalised_key(str(k)) in REFERENCE_KEYS else _walk(v, dropped)
+                for k, v in value.items() if _normalised_key(str(k)) not in dropped}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [redact(v) for v in items]
+        return [_walk(v, dropped) for v in items]
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
     if isinstance(value, bool) or value is None:
@@ -116,6 +167,11 @@ def redact(value: Any) -> Any:
     if isinstance(value, int | float | Decimal):
         return _number(value)
     return mask_text(str(value))
+
+
+def _reference(value: Any) -> Any:
+    """A provider reference is kept as it is when it is all digits; anything else is masked as usual."""
+    return value if isinstance(value, str) and value.isascii() and value.isdigit() else _walk(value, frozenset())
 
 
 def _number(value: int | float | Decimal) -> Any:

@@ -27,6 +27,7 @@ class ReceiverConfig:
     queue_url: str
     secrets_arn: str
     event_ttl_days: int
+    replay_guard_days: int
     secrets_cache_seconds: int
 
 
@@ -43,6 +44,7 @@ def receiver_config() -> ReceiverConfig:
         queue_url=values[env.QUEUE_URL.name],
         secrets_arn=values[env.SIGNING_SECRETS_ARN.name],
         event_ttl_days=values[env.EVENT_TTL_DAYS.name],
+        replay_guard_days=values[env.REPLAY_GUARD_DAYS.name],
         secrets_cache_seconds=values[env.SECRETS_CACHE_SECONDS.name],
     )
 

@@ -53,13 +53,15 @@ def any_match(expected: Iterable[bytes], presented: Iterable[str]) -> bool:
 
 
 def hex_macs(secrets: Iterable[str], message: bytes) -> list[bytes]:
-    """Hex HMAC-SHA256 of message under each UTF-8 secret (Stripe, Checkout, Razorpay, Paddle, GitHub)."""
-    return [hmac_sha256(s.encode("utf-8"), message).hex().encode() for s in secrets]
+    """Hex HMAC-SHA256 of message under each UTF-8 secret (Stripe, Checkout, Razorpay, Paddle, GitHub).
+
+    A blank secret is skipped: an HMAC under an empty key is one anybody can compute."""
+    return [hmac_sha256(s.encode("utf-8"), message).hex().encode() for s in secrets if s.strip()]
 
 
 def b64_macs(keys: Iterable[bytes], message: bytes) -> list[bytes]:
-    """Base64 HMAC-SHA256 of message under each raw key (Square, Adyen)."""
-    return [base64.b64encode(hmac_sha256(k, message)) for k in keys]
+    """Base64 HMAC-SHA256 of message under each raw key (Square, Adyen); empty keys are skipped."""
+    return [base64.b64encode(hmac_sha256(k, message)) for k in keys if k.strip()]
 
 
 def header(headers: Mapping[str, str], name: str, display: str) -> str:

@@ -36,8 +36,9 @@ def test_each_function_gets_exactly_the_contracts_variables(role):
     assert list(variables) == [v.name for v in env.FUNCTION_ENVIRONMENT[role]]
 
 
-@pytest.mark.parametrize("overrides", [{}, {"event_ttl_days": "3650", "secrets_cache_seconds": "0"},
-                                       {"event_ttl_days": "1", "secrets_cache_seconds": "3600"}])
+@pytest.mark.parametrize("overrides", [
+    {}, {"event_ttl_days": "3650", "replay_guard_days": "7300", "secrets_cache_seconds": "0"},
+    {"event_ttl_days": "1", "replay_guard_days": "31", "secrets_cache_seconds": "3600"}])
 def test_the_runtime_reads_what_the_template_renders(overrides, monkeypatch):
     settings = Settings.from_overrides(overrides, suffix="contract")
     variables = as_deployed(function_environment(rendered(settings), "receiver"))
@@ -48,20 +49,25 @@ def test_the_runtime_reads_what_the_template_renders(overrides, monkeypatch):
         config = runtime.receiver_config()
     finally:
         runtime.reset()
-    assert (config.event_ttl_days, config.secrets_cache_seconds) == (settings.event_ttl_days,
-                                                                      settings.secrets_cache_seconds)
+    assert (config.event_ttl_days, config.replay_guard_days, config.secrets_cache_seconds) == (
+        settings.event_ttl_days, settings.replay_guard_days, settings.secrets_cache_seconds)
     assert config.table_name == variables[env.TABLE_NAME.name]
 
 
-@pytest.mark.parametrize("variable", [env.EVENT_TTL_DAYS, env.SECRETS_CACHE_SECONDS])
-def test_settings_and_runtime_share_each_variables_bounds(variable, monkeypatch):
-    setting = variable.name.lower()
+# Each variable's setting, with what it must be read together with (replay_guard_days > event_ttl_days).
+BOUNDED = {env.EVENT_TTL_DAYS: {"replay_guard_days": "7300"}, env.REPLAY_GUARD_DAYS: {"event_ttl_days": "30"},
+           env.SECRETS_CACHE_SECONDS: {}}
+
+
+@pytest.mark.parametrize("variable", list(BOUNDED), ids=lambda v: v.name)
+def test_settings_and_runtime_share_each_variables_bounds(variable):
+    setting, others = variable.name.lower(), BOUNDED[variable]
     for edge in (variable.low, variable.high):
-        assert getattr(Settings.from_overrides({setting: str(edge)}), setting) == edge
+        assert getattr(Settings.from_overrides({setting: str(edge), **others}), setting) == edge
         assert variable.parse(str(edge)) == edge
     for outside in (variable.low - 1, variable.high + 1):
         with pytest.raises(SettingsError, match=f"{setting}={outside} must be {variable.rule}"):
-            Settings.from_overrides({setting: str(outside)})
+            Settings.from_overrides({setting: str(outside), **others})
         with pytest.raises(env.ConfigError, match=f"{variable.name} must be {variable.rule}"):
             variable.parse(str(outside))
     assert Settings().__getattribute__(setting) == variable.default

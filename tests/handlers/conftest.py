@@ -57,6 +57,13 @@ class Aws:
     secret_arn: str
 
     def items(self) -> list[dict]:
+        """The stored events (tombstones left out: see tombstones())."""
+        return [i for i in self.all_items() if i["timestamp"]["S"] != "tombstone"]
+
+    def tombstones(self) -> list[dict]:
+        return [i for i in self.all_items() if i["timestamp"]["S"] == "tombstone"]
+
+    def all_items(self) -> list[dict]:
         return self.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
 
     def item(self, webhook_id: str) -> dict | None:
@@ -135,7 +142,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("TABLE_NAME", TABLE)
         monkeypatch.setenv("QUEUE_URL", resources.queue_url)
         monkeypatch.setenv("SIGNING_SECRETS_ARN", resources.secret_arn)
-        monkeypatch.setenv("EVENT_TTL_DAYS", "90")
+        # The documented samples are years old: a 10-year retention window accepts them (the replay-window
+        # tests set their own).
+        monkeypatch.setenv("EVENT_TTL_DAYS", "3650")
         monkeypatch.setenv("SECRETS_CACHE_SECONDS", "300")
         runtime.reset()
         yield resources

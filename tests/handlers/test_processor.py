@@ -56,7 +56,7 @@ def test_paddle_amount_strings_become_integers():
 def deliver(aws, event: dict) -> str:
     response = receiver.handler(event, None)
     assert response["statusCode"] == 200, response
-    return json.loads(response["body"])["webhookId"]
+    return response["headers"]["X-Webhookctl-Ids"]
 
 
 def item_fields(item: dict) -> dict:

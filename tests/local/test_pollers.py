@@ -233,7 +233,8 @@ def test_tracker_summarises_a_webhook_when_it_reaches_a_final_status():
     shown = []
     tracker = Tracker(lambda kind, line: shown.append((kind, line)), clock=lambda: 100.5)
     tracker.exchange(Exchange("stripe", 200, b'{"received":true,"webhookId":"stripe#evt_1","duplicate":false}',
-                              latency_ms=20.0, received_at=100.02))
+                              latency_ms=20.0, received_at=100.02,
+                              headers=(("X-Webhookctl-Ids", "stripe#evt_1"), ("X-Webhookctl-Duplicate", "false"))))
     image = {"webhookId": {"S": "stripe#evt_1"}, "provider": {"S": "stripe"},
              "eventType": {"S": "charge.refunded"}}
     tracker.records([

@@ -139,15 +139,20 @@ def test_samples_are_fresh_each_time():
 # --- answers
 
 
-def reply(status: int, body: dict | str) -> send.Reply:
-    return send.Reply(status, body if isinstance(body, str) else json.dumps(body), 1.0)
+def reply(status: int, body: dict | str, duplicate: bool | None = None) -> send.Reply:
+    from webhookctl.handlers.webhook_common.contract import acknowledgement
+
+    headers = {} if duplicate is None else acknowledgement(["w"], duplicate)
+    return send.Reply(status, body if isinstance(body, str) else json.dumps(body), 1.0, headers)
 
 
 @pytest.mark.parametrize(("expect", "answer", "problem"), [
-    ("new", reply(200, {"received": True, "webhookId": "w", "duplicate": False}), None),
-    ("new", reply(200, {"received": True, "duplicate": True}),
-     'expected received: true, duplicate: false; got {"received": true, "duplicate": true}'),
-    ("duplicate", reply(200, {"received": True, "webhookId": "w", "duplicate": True}), None),
+    ("new", reply(200, {"received": True, "webhookId": "w", "duplicate": False}, duplicate=False), None),
+    ("new", reply(200, "[accepted]", duplicate=False), None),  # Adyen's answer; the facts are in the headers
+    ("new", reply(200, {"received": True, "duplicate": True}, duplicate=True),
+     'expected an acknowledgement with duplicate: false; got {"received": true, "duplicate": true}'),
+    ("new", reply(200, "OK"), "expected an acknowledgement with duplicate: false; got OK"),
+    ("duplicate", reply(200, {"received": True, "webhookId": "w", "duplicate": True}, duplicate=True), None),
     ("new", reply(500, {"message": "Internal server error"}), "expected 200, got 500"),
     ("rejected", reply(401, {"message": "invalid signature"}), None),
     ("rejected", reply(200, {"received": True}), "expected 401 for a tampered event, got 200"),
@@ -166,7 +171,7 @@ def test_concurrent_delivery_reports_throughput_from_the_clock():
     deliveries = [signed("stripe") for _ in range(20)]
     ticks = iter([10.0, 12.0])
     report = send.deliver_concurrently(deliveries, workers=4, clock=lambda: next(ticks),
-                                       poster=lambda d: reply(200, {"received": True, "duplicate": False}))
+                                       poster=lambda d: reply(200, {"received": True}, duplicate=False))
     assert (len(report.outcomes), report.per_second, report.percentile(99)) == (20, 10.0, 1.0)
     assert [o.delivery for o in report.outcomes] == deliveries
 
@@ -206,6 +211,7 @@ class FakeReceiver(BaseHTTPRequestHandler):
     seen: set = set()
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
+        from webhookctl.handlers.webhook_common.contract import acknowledgement
         from webhookctl.handlers.webhook_common.providers import PROVIDERS as TABLE
         from webhookctl.handlers.webhook_common.verification import VerificationError
 
@@ -216,14 +222,18 @@ class FakeReceiver(BaseHTTPRequestHandler):
             TABLE[provider].verify(headers, body, [SECRETS[provider]], {}, int(time.time()))
         except VerificationError:
             return self.answer(401, {"message": "invalid signature"})
-        event_id = TABLE[provider].event_id(json.loads(body), headers)
-        duplicate = event_id in self.seen
-        self.seen.add(event_id)
-        self.answer(200, {"received": True, "webhookId": f"{provider}#{event_id}", "duplicate": duplicate})
+        event_ids = [TABLE[provider].event_id(part, headers, body) for part in TABLE[provider].split(json.loads(body))]
+        duplicate = all(event_id in self.seen for event_id in event_ids)
+        self.seen.update(event_ids)
+        ids = [f"{provider}#{event_id}" for event_id in event_ids]
+        self.answer(200, {"received": True, "webhookId": ids[0], "duplicate": duplicate},
+                    acknowledgement(ids, duplicate))
 
-    def answer(self, status, payload):
+    def answer(self, status, payload, headers=None):
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

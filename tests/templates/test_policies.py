@@ -100,7 +100,7 @@ ARN = {"table": {"Fn::GetAtt": ["WebhookTable", "Arn"]}, "queue": {"Fn::GetAtt":
 
 
 @pytest.mark.parametrize(("role", "expected"), [
-    ("ReceiverRole", {"dynamodb:GetItem": ["table"], "dynamodb:PutItem": ["table"],
+    ("ReceiverRole", {"dynamodb:GetItem": ["table"], "dynamodb:PutItem": ["table"], "dynamodb:Query": ["table"],
                       "dynamodb:UpdateItem": ["table"], "sqs:SendMessage": ["queue"],
                       "kms:Decrypt": ["key"], "kms:GenerateDataKey": ["key"]}),
     ("ProcessorRole", {"sqs:ReceiveMessage": ["queue"], "sqs:DeleteMessage": ["queue"],

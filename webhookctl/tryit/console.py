@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from webhookctl.edge.jsondoc import json_object
+from webhookctl.handlers.webhook_common.contract import acknowledged
 from webhookctl.tryit.functions import LocalFunction
 
 
@@ -23,14 +24,15 @@ class Tracker:
         self._lock = threading.Lock()
 
     def exchange(self, exchange: Any) -> None:
-        answer = json_object(exchange.body) or {}
-        webhook = answer.get("webhookId")
-        if webhook and answer.get("duplicate") is False:
+        ids, duplicate = acknowledged(dict(exchange.headers)) or ([], False)
+        if ids and not duplicate:
             with self._lock:
-                self.received[webhook] = exchange.received_at - exchange.latency_ms / 1000
+                for webhook in ids:
+                    self.received[webhook] = exchange.received_at - exchange.latency_ms / 1000
         if self.show:
-            detail = "duplicate" if answer.get("duplicate") else answer.get("error") or answer.get("message") or ""
-            self.show("http", f"POST {exchange.provider or '?'} -> {exchange.status} {webhook or ''} "
+            answer = json_object(exchange.body) or {}
+            detail = "duplicate" if duplicate else answer.get("error") or answer.get("message") or ""
+            self.show("http", f"POST {exchange.provider or '?'} -> {exchange.status} {','.join(ids)} "
                               f"{detail} ({exchange.latency_ms:.1f} ms)".replace("  ", " "))
 
     def invoked(self, function: LocalFunction, invocation: Any) -> None:

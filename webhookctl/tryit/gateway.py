@@ -26,6 +26,7 @@ class Exchange:
     body: bytes
     latency_ms: float
     received_at: float
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Gateway:
@@ -92,7 +93,8 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 response = gateway.handle(request)
             self._write(response)
             gateway.on_exchange(Exchange(provider, response.status, response.body,
-                                         (time.perf_counter() - started) * 1000, time.time()))
+                                         (time.perf_counter() - started) * 1000, time.time(),
+                                         tuple(response.headers)))
 
         def _discard(self, length: int) -> None:
             while length > 0 and (chunk := self.rfile.read(min(length, 1 << 16))):

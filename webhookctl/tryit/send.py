@@ -50,6 +50,7 @@ class Reply:
     status: int
     body: str
     latency_ms: float
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> dict[str, Any]:
         return json_object(self.body) or {}
@@ -71,10 +72,11 @@ def unexpected(expect: str, reply: Reply) -> str | None:
         return None if reply.status == 401 else f"expected 401 for a tampered event, got {reply.status}"
     if reply.status != 200:
         return f"expected 200, got {reply.status}"
-    answer = reply.json()
-    wanted = expect == "duplicate"
-    if answer.get("received") is not True or answer.get("duplicate") is not wanted:
-        return f"expected received: true, duplicate: {str(wanted).lower()}; got {reply.body.strip()}"
+    from webhookctl.handlers.webhook_common.contract import acknowledged
+
+    answer, wanted = acknowledged(reply.headers), expect == "duplicate"
+    if answer is None or answer[1] is not wanted:
+        return f"expected an acknowledgement with duplicate: {str(wanted).lower()}; got {reply.body.strip()}"
     return None
 
 
@@ -126,14 +128,14 @@ def post(delivery: Delivery, *, timeout: float = 15.0, clock: Clock = time.perf_
     started = clock()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, text = response.status, response.read().decode("utf-8", "replace")
+            status, text, headers = response.status, response.read().decode("utf-8", "replace"), response.headers
     except urllib.error.HTTPError as error:
-        status, text = error.code, error.read().decode("utf-8", "replace")
+        status, text, headers = error.code, error.read().decode("utf-8", "replace"), error.headers
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise SendFailed(f"POST {delivery.url} failed: {reason}; is the endpoint up "
                          "(`webhookctl local up`, or `webhookctl status --suffix S`)?") from error
-    return Reply(status, text, (clock() - started) * 1000)
+    return Reply(status, text, (clock() - started) * 1000, dict(headers.items()))
 
 
 Poster = Callable[[Delivery], Reply]

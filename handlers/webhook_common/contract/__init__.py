@@ -13,6 +13,7 @@ Queue message contract (also read by `webhookctl dlq peek/redrive`): the body is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,9 +30,13 @@ ITEM_TIMESTAMP = "event"
 MAX_EVENT_ID_LENGTH = 256
 MAX_EVENT_TYPE_LENGTH = 256
 UNKNOWN_EVENT_TYPE = "unknown"
+# A payload-free record that an event was seen, kept longer than the event itself, for providers that sign
+# no time (a replay after the event expired is told apart by it): same webhookId, this sort key.
+TOMBSTONE_TIMESTAMP = "tombstone"
 # Item attributes more than one part reads or writes.
 STATUS = "status"
-PAYLOAD = "payload"
+PAYLOAD = "payload"  # the provider's JSON, card numbers masked before it is written
+BODY_DIGEST = "bodyDigest"  # sha256 of the signed bytes the event came in
 RECEIVED_AT = "receivedAt"
 TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB's TTL deletes the item some time after it
 
@@ -77,3 +82,22 @@ def item_key(body: str) -> dict[str, dict[str, str]]:
     if not (isinstance(webhook, str) and webhook and isinstance(timestamp, str) and timestamp):
         raise ValueError("queue message body lacks webhookId/timestamp strings")
     return {"webhookId": {"S": webhook}, "timestamp": {"S": timestamp}}
+
+
+# The receiver's acknowledgement, in headers whatever body the provider expects ("[accepted]" for Adyen):
+# what `webhookctl send` and the sandbox's console read.
+ACCEPTED_IDS_HEADER = "X-Webhookctl-Ids"
+DUPLICATE_HEADER = "X-Webhookctl-Duplicate"
+
+
+def acknowledgement(ids: list[str], duplicate: bool) -> dict[str, str]:
+    return {ACCEPTED_IDS_HEADER: ",".join(ids), DUPLICATE_HEADER: "true" if duplicate else "false"}
+
+
+def acknowledged(headers: Mapping[str, str]) -> tuple[list[str], bool] | None:
+    """(webhook ids, all of them duplicates) from a receiver's 200, or None when it acknowledged nothing."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ids = lowered.get(ACCEPTED_IDS_HEADER.lower())
+    if not ids:
+        return None
+    return ids.split(","), lowered.get(DUPLICATE_HEADER.lower()) == "true"

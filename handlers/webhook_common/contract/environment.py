@@ -76,11 +76,14 @@ SIGNING_SECRETS_ARN = EnvVar("SIGNING_SECRETS_ARN", str, "the signing-secrets do
 EVENT_TTL_DAYS = EnvVar("EVENT_TTL_DAYS", int, "days a stored webhook is kept (DynamoDB TTL)", 90, 1, 3650)
 SECRETS_CACHE_SECONDS = EnvVar("SECRETS_CACHE_SECONDS", int, "receiver's signing-secret cache TTL, s",
                                300, 0, 3600)
+REPLAY_GUARD_DAYS = EnvVar("REPLAY_GUARD_DAYS", int, "days a tombstone keeps a signed-no-time event's replay "
+                           "refused (Adyen, GitHub; longer than event_ttl_days)", 400, 31, 7300)
 LOG_LEVEL = EnvVar("LOG_LEVEL", str, "the lowest level logged", "INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
 FUNCTION_ENVIRONMENT: dict[str, tuple[EnvVar, ...]] = {
-    "receiver": (TABLE_NAME, QUEUE_URL, SIGNING_SECRETS_ARN, EVENT_TTL_DAYS, SECRETS_CACHE_SECONDS, LOG_LEVEL),
+    "receiver": (TABLE_NAME, QUEUE_URL, SIGNING_SECRETS_ARN, EVENT_TTL_DAYS, REPLAY_GUARD_DAYS,
+                 SECRETS_CACHE_SECONDS, LOG_LEVEL),
     "processor": (TABLE_NAME, LOG_LEVEL),
     "audit": (LOG_LEVEL,),
 }

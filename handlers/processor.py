@@ -1,12 +1,17 @@
-"""The processor Lambda: SQS batches of item keys → canonical records, exactly one writer per event.
+"""The processor Lambda: SQS batches of item keys → canonical records, published once, exactly one writer.
 
-Per record: read the item (consistent read); PROCESSED or IGNORED already → done. Otherwise normalise
-the provider's payload and write the canonical fields with `status = PROCESSED` (or `IGNORED` for event
-types we do not map) under the condition `status IN (RECEIVED, ENQUEUED)`: of any number of copies of the
-message (redelivery, the receiver's re-enqueue, SQS at-least-once), exactly one write succeeds and the others
-see the condition fail and stop. A record whose body breaks the queue contract, whose item is missing or
-whose payload is malformed fails alone: it is named in `batchItemFailures`, SQS redelivers it, and after
-3 receives the queue's redrive policy moves it to the DLQ.
+Per batch:
+1. Prepare each record: read its item (consistent read); PROCESSED or IGNORED already → done. Otherwise
+   normalise the (card-masked) payload and, for a payment event, record its (occurredAt, webhookId) on the
+   payment's ordering record with a conditional write: an event older than one already seen is `stale`.
+2. Publish: one PutEvents per SQS batch (contract.events: at most 10 entries, 256 KB), before any item
+   becomes PROCESSED. An entry EventBridge refuses (FailedEntryCount, throttling) fails only its own record.
+3. Mark: write the canonical fields, `stale`, `publishedAt` and `status = PROCESSED` (IGNORED for types we
+   do not map) under the condition `status IN (RECEIVED, ENQUEUED)`: of any number of copies of the message
+   exactly one write succeeds. A crash between publishing and marking republishes under the same webhookId,
+   which consumers deduplicate on (delivery is at least once).
+A record whose body breaks the queue contract, whose item is missing or whose payload is malformed fails
+alone: it is named in `batchItemFailures`, SQS redelivers it, and after 3 receives it reaches the DLQ.
 """
 
 from __future__ import annotations
@@ -15,10 +20,14 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from botocore.exceptions import ClientError
-from webhook_common import contract, logs, runtime
+from botocore.exceptions import BotoCoreError, ClientError
+from webhook_common import contract, logs, metrics, runtime
+from webhook_common.contract import events as payment_events
+from webhook_common.contract import metrics as metric_names
+from webhook_common.contract import store
 from webhook_common.normalise import OTHER, Canonical
 from webhook_common.providers import PROVIDERS
 
@@ -35,31 +44,50 @@ class RecordFailed(Exception):
     """This record cannot be processed now; SQS will redeliver it (and dead-letter it after 3 receives)."""
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A record ready to publish and mark."""
+
+    record: dict
+    key: dict
+    webhook_id: str
+    canonical: Canonical | None  # None: an event type we do not map
+    stale: bool
+    event: dict[str, Any] | None  # the payment event to publish, or None (not published)
+
+
 def handler(event: dict, context: Any) -> BatchResponse:
-    return process_batch(event.get("Records") or [], runtime.dynamodb(), runtime.processor_config().table_name)
+    return process_batch(event.get("Records") or [], runtime.dynamodb(), runtime.events(), runtime.processor_config())
 
 
-def process_batch(
-    records: list[dict], dynamodb: Any, table: str, clock: Callable[[], float] = time.time
-) -> BatchResponse:
+def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runtime.ProcessorConfig,
+                  clock: Callable[[], float] = time.time) -> BatchResponse:
     failures: list[ItemFailure] = []
+    ready: list[Prepared] = []
     for record in records:
         try:
-            outcome = process_record(record, dynamodb, table, clock)
+            prepared = prepare(record, dynamodb, config)
         except Exception as error:  # noqa: BLE001 - one bad record must not fail or hide the others
-            failures.append({"itemIdentifier": record["messageId"]})
-            logs.log(
-                "WARNING",
-                "record failed",
-                messageId=record["messageId"],
-                webhookId=_webhook_of(record),
-                receiveCount=record.get("attributes", {}).get("ApproximateReceiveCount", ""),
-                errorType=type(error).__name__,
-                error=str(error) if isinstance(error, RecordFailed) else "",
-            )
-        else:
-            logs.log("INFO", "record done", messageId=record["messageId"], **outcome)
+            failures.append(_failed(record, error))
+            continue
+        if prepared is not None:
+            ready.append(prepared)
+    refused = publish(events, config, ready)
+    for prepared in ready:
+        try:
+            if prepared.webhook_id in refused:
+                raise RecordFailed(f"EventBridge refused the event: {refused[prepared.webhook_id]}")
+            mark(prepared, dynamodb, config.table_name, contract.item_time(clock()))
+        except Exception as error:  # noqa: BLE001
+            failures.append(_failed(prepared.record, error))
     return {"batchItemFailures": failures}
+
+
+def _failed(record: dict, error: Exception) -> ItemFailure:
+    logs.log("WARNING", "record failed", messageId=record["messageId"], webhookId=_webhook_of(record),
+             receiveCount=record.get("attributes", {}).get("ApproximateReceiveCount", ""),
+             errorType=type(error).__name__, error=str(error) if isinstance(error, RecordFailed) else "")
+    return {"itemIdentifier": record["messageId"]}
 
 
 def _webhook_of(record: dict) -> str:
@@ -70,25 +98,30 @@ def _webhook_of(record: dict) -> str:
         return ""
 
 
-def process_record(record: dict, dynamodb: Any, table: str, clock: Callable[[], float]) -> dict[str, str]:
+# --- 1. prepare ------------------------------------------------------------------------------------------
+
+
+def prepare(record: dict, dynamodb: Any, config: runtime.ProcessorConfig) -> Prepared | None:
+    """The record's canonical event and its order, or None when another copy already finished it."""
     try:
         key = contract.item_key(record["body"])
     except ValueError as error:
         raise RecordFailed(f"message body breaks the queue contract: {error}") from None
-    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    item = dynamodb.get_item(TableName=config.table_name, Key=key, ConsistentRead=True).get("Item")
     if item is None:
         raise RecordFailed("no stored item for this key")
     webhook = key["webhookId"]["S"]
-    status = _string(item, "status")
-    if status in contract.FINAL:
-        return {"webhookId": webhook, "outcome": "already " + status}
+    if _string(item, contract.STATUS) in contract.FINAL:
+        logs.log("INFO", "record done", messageId=record["messageId"], webhookId=webhook,
+                 outcome="already " + _string(item, contract.STATUS))
+        return None
     canonical = normalise(item)
     if canonical is not None and canonical.occurred_at is None:  # the event carries no time of its own
-        canonical = dataclasses.replace(canonical, occurred_at=_string(item, "receivedAt"))
-    new_status = contract.IGNORED if canonical is None else contract.PROCESSED
-    if not write_result(dynamodb, table, key, canonical, contract.item_time(clock())):
-        return {"webhookId": webhook, "outcome": "finished by another copy"}
-    return {"webhookId": webhook, "outcome": new_status}
+        canonical = dataclasses.replace(canonical, occurred_at=_string(item, contract.RECEIVED_AT))
+    stale = canonical is not None and order(dynamodb, config.table_name, item, webhook, canonical)
+    publish_it = canonical is not None or config.publish_ignored
+    event = payment_event(item, webhook, canonical, stale) if publish_it else None
+    return Prepared(record, key, webhook, canonical, stale, event)
 
 
 def normalise(item: dict) -> Canonical | None:
@@ -96,7 +129,7 @@ def normalise(item: dict) -> Canonical | None:
     if provider is None:
         raise RecordFailed("item names no known provider")
     try:
-        payload = json.loads(_string(item, "payload"))
+        payload = json.loads(_string(item, contract.PAYLOAD))
     except (TypeError, ValueError, RecursionError):
         raise RecordFailed("stored payload is not JSON") from None
     try:
@@ -105,32 +138,101 @@ def normalise(item: dict) -> Canonical | None:
         raise RecordFailed(f"malformed {provider.name} event: {error}") from None
 
 
-def write_result(dynamodb: Any, table: str, key: dict, canonical: Canonical | None, now: str) -> bool:
-    """The single conditional write; False when another copy already won."""
-    status = contract.IGNORED if canonical is None else contract.PROCESSED
-    fields = canonical_fields(canonical)
-    values = {
-        ":status": {"S": status},
-        ":now": {"S": now},
-        ":received": {"S": contract.RECEIVED},
-        ":enqueued": {"S": contract.ENQUEUED},
-        **{f":{k}": v for k, v in fields.items()},
-    }
-    assignments = ", ".join(["#s = :status", "processedAt = :now", *(f"{k} = :{k}" for k in fields)])
+def order(dynamodb: Any, table: str, item: dict, webhook: str, canonical: Canonical) -> bool:
+    """Whether a later event of the same payment was seen first (stale), with one conditional write:
+    the latest (occurredAt, webhookId) wins, ties broken by the id, and a copy of the latest stays latest."""
+    if not canonical.payment_id:
+        return False
+    values = {":occurred": {"S": canonical.occurred_at}, ":id": {"S": webhook}, ":ids": {"SS": [webhook]},
+              ":expires": item.get(contract.TTL_ATTRIBUTE, {"N": "0"})}
+    names = {"#at": store.LATEST_OCCURRED_AT, "#by": store.LATEST_WEBHOOK_ID, "#ids": store.PAYMENT_EVENTS,
+             "#ttl": contract.TTL_ATTRIBUTE}
+    key = store.payment_key(_string(item, "provider"), canonical.payment_id)
     try:
         dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression=f"SET {assignments}",
-            ConditionExpression="#s IN (:received, :enqueued)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values,
-        )
+            TableName=table, Key=key, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            UpdateExpression="SET #at = :occurred, #by = :id, #ttl = :expires ADD #ids :ids",
+            ConditionExpression="attribute_not_exists(#at) OR #at < :occurred OR (#at = :occurred AND #by <= :id)")
+        return False
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+    # Older than what was seen: it still joins the payment's events, without moving its latest state.
+    dynamodb.update_item(TableName=table, Key=key, UpdateExpression="ADD #ids :ids",
+                         ExpressionAttributeNames={"#ids": store.PAYMENT_EVENTS},
+                         ExpressionAttributeValues={":ids": values[":ids"]})
     return True
+
+
+def payment_event(item: dict, webhook: str, canonical: Canonical | None, stale: bool) -> dict[str, Any]:
+    category = canonical.category if canonical else OTHER
+    return payment_events.detail(
+        webhook_id=webhook, provider=_string(item, "provider"),
+        provider_event_id=_string(item, "providerEventId") or _string(item, "eventId") or "",
+        event_type=_string(item, "eventType") or contract.UNKNOWN_EVENT_TYPE, category=category,
+        amount=canonical.amount if canonical else None, currency=canonical.currency if canonical else None,
+        payment_id=canonical.payment_id if canonical else None,
+        occurred_at=canonical.occurred_at if canonical else None,
+        received_at=_string(item, contract.RECEIVED_AT) or "", stale=stale)
+
+
+# --- 2. publish ------------------------------------------------------------------------------------------
+
+
+def publish(events: Any, config: runtime.ProcessorConfig, ready: list[Prepared]) -> dict[str, str]:
+    """PutEvents for every prepared event, in as few calls as the limits allow (one per SQS batch);
+    returns webhookId -> why EventBridge did not take it."""
+    publishing = [p for p in ready if p.event is not None]
+    entries = [payment_events.entry(config.event_bus_name, p.event) for p in publishing]
+    refused: dict[str, str] = {}
+    for group in payment_events.batches(entries):
+        try:
+            answer = events.put_events(Entries=[entries[i] for i in group])
+        except (BotoCoreError, ClientError) as error:
+            refused.update({publishing[i].webhook_id: _error_name(error) for i in group})
+            continue
+        for index, result in zip(group, answer.get("Entries", []), strict=False):
+            if result.get("ErrorCode"):
+                refused[publishing[index].webhook_id] = result["ErrorCode"]
+    if refused:
+        metrics.emit({metric_names.PUBLISH_FAILED: len(refused)}, {metric_names.STACK: config.stack_name})
+    return refused
+
+
+def _error_name(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "ClientError")
+    return type(error).__name__
+
+
+# --- 3. mark ---------------------------------------------------------------------------------------------
+
+
+def mark(prepared: Prepared, dynamodb: Any, table: str, now: str) -> None:
+    """The single conditional write; another copy winning first is no failure."""
+    canonical = prepared.canonical
+    status = contract.IGNORED if canonical is None else contract.PROCESSED
+    fields = canonical_fields(canonical)
+    if prepared.event is not None:
+        fields["publishedAt"] = {"S": now}
+    values = {":status": {"S": status}, ":now": {"S": now}, ":received": {"S": contract.RECEIVED},
+              ":enqueued": {"S": contract.ENQUEUED}, ":stale": {"BOOL": prepared.stale},
+              **{f":{k}": v for k, v in fields.items()}}
+    assignments = ", ".join(["#s = :status", "processedAt = :now", "stale = :stale",
+                             *(f"{k} = :{k}" for k in fields)])
+    try:
+        dynamodb.update_item(TableName=table, Key=prepared.key, ExpressionAttributeValues=values,
+                             UpdateExpression=f"SET {assignments} REMOVE {store.PENDING_KEY}",
+                             ConditionExpression="#s IN (:received, :enqueued)",
+                             ExpressionAttributeNames={"#s": contract.STATUS})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        outcome = "finished by another copy"
+    else:
+        outcome = status
+    logs.log("INFO", "record done", messageId=prepared.record["messageId"], webhookId=prepared.webhook_id,
+             outcome=outcome, published=prepared.event is not None, stale=prepared.stale)
 
 
 def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:
@@ -139,11 +241,8 @@ def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:
     fields = {"category": {"S": canonical.category}}
     if canonical.amount is not None:
         fields["amount"] = {"N": str(canonical.amount)}
-    for name, value in (
-        ("currency", canonical.currency),
-        ("paymentId", canonical.payment_id),
-        ("occurredAt", canonical.occurred_at),
-    ):
+    for name, value in (("currency", canonical.currency), ("paymentId", canonical.payment_id),
+                        ("occurredAt", canonical.occurred_at)):
         if value is not None:
             fields[name] = {"S": value}
     return fields
@@ -151,5 +250,3 @@ def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:
 
 def _string(item: dict, name: str) -> str | None:
     return (item.get(name) or {}).get("S")
-
-

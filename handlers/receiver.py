@@ -52,6 +52,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from webhook_common import contract, logs, runtime
+from webhook_common.contract import store
 from webhook_common.contract.environment import ConfigError
 from webhook_common.contract.secrets import SecretsDocumentError
 from webhook_common.providers import PROVIDERS, Provider
@@ -285,20 +286,23 @@ def _expired_replay(event: Event, deps: Deps) -> bool:
 
 def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
     now = deps.clock()
-    item = {
+    received_at = contract.item_time(now)
+    return {
         **key(event.webhook_id),
         "provider": {"S": event.provider},
         "eventId": {"S": event.event_id},
+        "providerEventId": {"S": event.unsigned_id or event.event_id},
         "eventType": {"S": event.event_type},
         contract.STATUS: {"S": contract.RECEIVED},
-        contract.RECEIVED_AT: {"S": contract.item_time(now)},
+        contract.RECEIVED_AT: {"S": received_at},
         contract.PAYLOAD: {"S": event.payload},
         contract.BODY_DIGEST: {"S": event.digest},
         contract.TTL_ATTRIBUTE: {"N": str(int(now) + deps.config.event_ttl_days * DAY)},
+        # The two indexes (contract.store): listed by provider and time; pending until it is enqueued.
+        store.LIST_KEY: {"S": store.list_key(event.provider, now, event.webhook_id)},
+        store.LIST_SORT: {"S": store.list_sort(received_at, event.webhook_id)},
+        store.PENDING_KEY: {"S": store.pending_key(event.webhook_id)},
     }
-    if event.unsigned_id:
-        item["providerEventId"] = {"S": event.unsigned_id}
-    return item
 
 
 def put_tombstone(event: Event, deps: Deps) -> None:
@@ -326,7 +330,7 @@ def enqueue(event: Event, deps: Deps) -> None:
         deps.dynamodb.update_item(
             TableName=deps.config.table_name,
             Key=key(event.webhook_id),
-            UpdateExpression="SET #s = :enqueued, enqueuedAt = :now",
+            UpdateExpression=f"SET #s = :enqueued, enqueuedAt = :now REMOVE {store.PENDING_KEY}",
             ConditionExpression="#s = :received",
             ExpressionAttributeNames={"#s": contract.STATUS},
             ExpressionAttributeValues={

@@ -84,6 +84,9 @@ def _environment_values(s: Settings, storage: Storage, queues: Queues) -> dict[s
         env.EVENT_TTL_DAYS.name: env.EVENT_TTL_DAYS.render(s.event_ttl_days),
         env.REPLAY_GUARD_DAYS.name: env.REPLAY_GUARD_DAYS.render(s.replay_guard_days),
         env.SECRETS_CACHE_SECONDS.name: env.SECRETS_CACHE_SECONDS.render(s.secrets_cache_seconds),
+        env.STACK_NAME.name: env.STACK_NAME.render(s.stack_name),
+        env.EVENT_BUS_NAME.name: env.EVENT_BUS_NAME.render(names.event_bus_name(s.suffix)),
+        env.PUBLISH_IGNORED.name: env.PUBLISH_IGNORED.render(False),
         env.LOG_LEVEL.name: env.LOG_LEVEL.render("INFO"),
     }
 

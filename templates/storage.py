@@ -9,10 +9,29 @@ from troposphere import dynamodb as ddb
 from troposphere import secretsmanager as sm
 
 from webhookctl.handlers.webhook_common import contract
-from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract import names, store
 
 from .keys import Keys
 from .settings import Settings
+
+
+def _keys(partition: str, sort: str) -> list[ddb.KeySchema]:
+    return [ddb.KeySchema(AttributeName=partition, KeyType="HASH"), ddb.KeySchema(AttributeName=sort, KeyType="RANGE")]
+
+
+def _indexes() -> list[ddb.GlobalSecondaryIndex]:
+    """contract.store's two indexes: a provider's events by time (what `events list` shows), and the sparse
+    set of events still RECEIVED (what the sweeper and `requeue` read)."""
+    listed = [name for name in store.LISTED if name not in ("webhookId", contract.RECEIVED_AT)]
+    return [
+        ddb.GlobalSecondaryIndex(IndexName=store.TIME_INDEX, KeySchema=_keys(store.LIST_KEY, store.LIST_SORT),
+                                 Projection=ddb.Projection(ProjectionType="INCLUDE",
+                                                           NonKeyAttributes=[*listed, contract.RECEIVED_AT])),
+        ddb.GlobalSecondaryIndex(IndexName=store.PENDING_INDEX,
+                                 KeySchema=_keys(store.PENDING_KEY, contract.RECEIVED_AT),
+                                 Projection=ddb.Projection(ProjectionType="INCLUDE",
+                                                           NonKeyAttributes=["provider", "eventType"])),
+    ]
 
 
 @dataclass(frozen=True)
@@ -26,10 +45,10 @@ def add_storage(t: Template, s: Settings, keys: Keys) -> Storage:
         "WebhookTable",
         TableName=names.table_name(s.suffix),
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[ddb.AttributeDefinition(AttributeName="webhookId", AttributeType="S"),
-                              ddb.AttributeDefinition(AttributeName="timestamp", AttributeType="S")],
-        KeySchema=[ddb.KeySchema(AttributeName="webhookId", KeyType="HASH"),
-                   ddb.KeySchema(AttributeName="timestamp", KeyType="RANGE")],
+        AttributeDefinitions=[ddb.AttributeDefinition(AttributeName=name, AttributeType="S") for name in (
+            "webhookId", "timestamp", store.LIST_KEY, store.LIST_SORT, store.PENDING_KEY, contract.RECEIVED_AT)],
+        KeySchema=_keys("webhookId", "timestamp"),
+        GlobalSecondaryIndexes=_indexes(),
         StreamSpecification=ddb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
         SSESpecification=ddb.SSESpecification(SSEEnabled=True, SSEType="KMS",
                                               KMSMasterKeyId=keys.key.ref()),

@@ -34,6 +34,9 @@ class ReceiverConfig:
 @dataclass(frozen=True)
 class ProcessorConfig:
     table_name: str
+    event_bus_name: str
+    publish_ignored: bool
+    stack_name: str
 
 
 @functools.cache
@@ -52,7 +55,8 @@ def receiver_config() -> ReceiverConfig:
 @functools.cache
 def processor_config() -> ProcessorConfig:
     values = env.read(env.FUNCTION_ENVIRONMENT["processor"], os.environ)
-    return ProcessorConfig(table_name=values[env.TABLE_NAME.name])
+    return ProcessorConfig(table_name=values[env.TABLE_NAME.name], event_bus_name=values[env.EVENT_BUS_NAME.name],
+                           publish_ignored=values[env.PUBLISH_IGNORED.name], stack_name=values[env.STACK_NAME.name])
 
 
 @functools.cache
@@ -63,6 +67,11 @@ def dynamodb():
 @functools.cache
 def sqs():
     return boto3.client("sqs", config=CLIENT_CONFIG)
+
+
+@functools.cache
+def events():
+    return boto3.client("events", config=CLIENT_CONFIG)
 
 
 @functools.cache
@@ -81,7 +90,7 @@ def signing_secrets() -> SecretsCache:
     return SecretsCache(fetch, ttl=config.secrets_cache_seconds)
 
 
-CACHED = (receiver_config, processor_config, dynamodb, sqs, secretsmanager, signing_secrets, logs.threshold)
+CACHED = (receiver_config, processor_config, dynamodb, sqs, events, secretsmanager, signing_secrets, logs.threshold)
 
 
 def reset() -> None:

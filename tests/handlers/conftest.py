@@ -23,6 +23,7 @@ TABLE = "PaymentWebhooks-test"
 QUEUE = "webhook-processing-test"
 DLQ = "webhook-dlq-test"
 SECRET_NAME = "webhook-signing-secrets-test"
+BUS = "payment-events-test"
 NOTIFICATION_URL = "https://hooks.example.com/prod/webhook/square"
 
 # One active secret per provider, in each provider's own format.
@@ -55,10 +56,25 @@ class Aws:
     queue_url: str
     dlq_url: str
     secret_arn: str
+    captured_url: str = ""
+
+    def published(self) -> list[dict]:
+        """Every EventBridge event published so far (each once), oldest first: source, type, detail."""
+        found = self.__dict__.setdefault("_published", [])
+        while batch := self.sqs.receive_message(QueueUrl=self.captured_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                event = json.loads(message["Body"])
+                found.append({"source": event["source"], "detailType": event["detail-type"],
+                              "detail": event["detail"]})
+                self.sqs.delete_message(QueueUrl=self.captured_url, ReceiptHandle=message["ReceiptHandle"])
+        return list(found)
 
     def items(self) -> list[dict]:
-        """The stored events (tombstones left out: see tombstones())."""
-        return [i for i in self.all_items() if i["timestamp"]["S"] != "tombstone"]
+        """The stored events (tombstones and payment ordering records left out: see their own methods)."""
+        return [i for i in self.all_items() if i["timestamp"]["S"] == "event"]
+
+    def payments(self) -> list[dict]:
+        return [i for i in self.all_items() if i["timestamp"]["S"] == "latest"]
 
     def tombstones(self) -> list[dict]:
         return [i for i in self.all_items() if i["timestamp"]["S"] == "tombstone"]
@@ -95,21 +111,20 @@ class Aws:
         self.secretsmanager.put_secret_value(SecretId=self.secret_arn, SecretString=secret_document(secrets))
 
 
+def table_definition() -> dict:
+    """The webhook table as the stack defines it (keys, indexes, stream), for CreateTable."""
+    from webhookctl.build.render import template_dict
+    from webhookctl.templates import Settings
+
+    props = template_dict(Settings())["Resources"]["WebhookTable"]["Properties"]
+    wanted = ("BillingMode", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+    return {**{k: props[k] for k in wanted if k in props},
+            "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]}}
+
+
 def create_resources() -> Aws:
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "webhookId", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "webhookId", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    dynamodb.create_table(TableName=TABLE, **table_definition())
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -122,7 +137,18 @@ def create_resources() -> Aws:
     )["QueueUrl"]
     secretsmanager = boto3.client("secretsmanager")
     arn = secretsmanager.create_secret(Name=SECRET_NAME, SecretString=secret_document())["ARN"]
-    return Aws(dynamodb, sqs, secretsmanager, queue_url, dlq_url, arn)
+    return Aws(dynamodb, sqs, secretsmanager, queue_url, dlq_url, arn, capture_bus(sqs))
+
+
+def capture_bus(sqs) -> str:
+    """The stack's bus, and a rule sending every payment event to a queue the tests read (moto delivers)."""
+    events = boto3.client("events")
+    events.create_event_bus(Name=BUS)
+    captured = sqs.create_queue(QueueName="captured-payment-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=captured, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="capture", EventBusName=BUS, EventPattern=json.dumps({"source": [{"prefix": "webhookctl."}]}))
+    events.put_targets(Rule="capture", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": arn}])
+    return captured
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -146,6 +172,8 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         # tests set their own).
         monkeypatch.setenv("EVENT_TTL_DAYS", "3650")
         monkeypatch.setenv("SECRETS_CACHE_SECONDS", "300")
+        monkeypatch.setenv("EVENT_BUS_NAME", BUS)
+        monkeypatch.setenv("STACK_NAME", "payment-webhooks-test")
         runtime.reset()
         yield resources
     runtime.reset()
@@ -235,7 +263,8 @@ def stream_records(aws: Aws) -> list[dict]:
 
 
 def status_changes(aws: Aws) -> list[tuple[str, str | None, str | None]]:
-    """(webhookId, old status, new status) for every write, in stream order."""
+    """(webhookId, old status, new status) for every write of an event item, in stream order (payment
+    ordering records and tombstones left out)."""
 
     def status(image: dict | None) -> str | None:
         return (image or {}).get("status", {}).get("S")
@@ -247,4 +276,5 @@ def status_changes(aws: Aws) -> list[tuple[str, str | None, str | None]]:
             status(r["dynamodb"].get("NewImage")),
         )
         for r in stream_records(aws)
+        if r["dynamodb"]["Keys"]["timestamp"]["S"] == "event"
     ]

@@ -197,13 +197,13 @@ def test_aws_failure_fails_only_that_record(aws):
     )
     aws.drain()
     records = [message_for(first), message_for(second)]
-    assert processor.process_batch(records, FlakyTable(), TABLE) == {
+    assert processor.process_batch(records, FlakyTable(), runtime.events(), runtime.processor_config()) == {
         "batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]
     }
 
 
-def test_empty_batch():
-    assert processor.process_batch([], object(), TABLE) == {"batchItemFailures": []}
+def test_empty_batch(aws):
+    assert processor.process_batch([], object(), object(), runtime.processor_config()) == {"batchItemFailures": []}
 
 
 def test_poison_message_reaches_the_dlq_after_3_receives(aws):

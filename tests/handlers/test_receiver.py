@@ -289,7 +289,7 @@ def deps(aws, *, dynamodb=None, sqs=None, secrets=None) -> receiver.Deps:
 
 
 def process_queue(aws) -> dict:
-    return processor.process_batch(aws.drain(), runtime.dynamodb(), TABLE)
+    return processor.process_batch(aws.drain(), runtime.dynamodb(), runtime.events(), runtime.processor_config())
 
 
 def test_failure_between_store_and_enqueue_then_retry_processes_exactly_once(aws):

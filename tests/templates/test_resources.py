@@ -78,8 +78,14 @@ def test_table_billing_stream_encryption_keys_recovery_ttl(resources):
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == [{"AttributeName": "webhookId", "KeyType": "HASH"},
                                   {"AttributeName": "timestamp", "KeyType": "RANGE"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": "webhookId", "AttributeType": "S"},
-                                             {"AttributeName": "timestamp", "AttributeType": "S"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": name, "AttributeType": "S"} for name in (
+        "webhookId", "timestamp", "listKey", "listSort", "pendingKey", "receivedAt")]
+    indexes = {i["IndexName"]: ([k["AttributeName"] for k in i["KeySchema"]], i["Projection"])
+               for i in table["GlobalSecondaryIndexes"]}
+    assert indexes["ByProviderTime"][0] == ["listKey", "listSort"]
+    assert "payload" not in indexes["ByProviderTime"][1]["NonKeyAttributes"]  # listing never reads the payload
+    assert indexes["Pending"] == (["pendingKey", "receivedAt"],
+                                  {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["provider", "eventType"]})
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
                                          "KMSMasterKeyId": {"Ref": "EncryptionKey"}}

@@ -78,14 +78,17 @@ SECRETS_CACHE_SECONDS = EnvVar("SECRETS_CACHE_SECONDS", int, "receiver's signing
                                300, 0, 3600)
 REPLAY_GUARD_DAYS = EnvVar("REPLAY_GUARD_DAYS", int, "days a tombstone keeps a signed-no-time event's replay "
                            "refused (Adyen, GitHub; longer than event_ttl_days)", 400, 31, 7300)
+STACK_NAME = EnvVar("STACK_NAME", str, "the stack's name (the metrics' Stack dimension)")
+EVENT_BUS_NAME = EnvVar("EVENT_BUS_NAME", str, "the bus payment events are published to")
+PUBLISH_IGNORED = EnvVar("PUBLISH_IGNORED", bool, "publish events of unmapped types too (category other)", False)
 LOG_LEVEL = EnvVar("LOG_LEVEL", str, "the lowest level logged", "INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
 FUNCTION_ENVIRONMENT: dict[str, tuple[EnvVar, ...]] = {
     "receiver": (TABLE_NAME, QUEUE_URL, SIGNING_SECRETS_ARN, EVENT_TTL_DAYS, REPLAY_GUARD_DAYS,
-                 SECRETS_CACHE_SECONDS, LOG_LEVEL),
-    "processor": (TABLE_NAME, LOG_LEVEL),
-    "audit": (LOG_LEVEL,),
+                 SECRETS_CACHE_SECONDS, STACK_NAME, LOG_LEVEL),
+    "processor": (TABLE_NAME, EVENT_BUS_NAME, PUBLISH_IGNORED, STACK_NAME, LOG_LEVEL),
+    "audit": (STACK_NAME, LOG_LEVEL),
 }
 
 

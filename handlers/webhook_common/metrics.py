@@ -1,0 +1,22 @@
+"""CloudWatch embedded metric format: a metric is one JSON line on stdout, which CloudWatch Logs turns into a
+metric with no API call (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+CloudWatch_Embedded_Metric_Format_Specification.html). Names come from contract.metrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from .contract import metrics as names
+
+
+def emit(values: dict[str, float], dimensions: dict[str, str], unit: str = "Count") -> None:
+    """One EMF line: every value under the same dimensions (the stack's name among them)."""
+    line = {
+        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+            "Namespace": names.NAMESPACE, "Dimensions": [sorted(dimensions)],
+            "Metrics": [{"Name": name, "Unit": unit} for name in values]}]},
+        **dimensions, **values,
+    }
+    sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")

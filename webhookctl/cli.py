@@ -26,6 +26,7 @@ COMMANDS = {
     "secrets": "webhookctl.commands.operate:secrets",
     "logs": "webhookctl.commands.operate:logs",
     "requeue": "webhookctl.commands.operate:requeue",
+    "events": "webhookctl.commands.events:events",
     "local": "webhookctl.commands.tryit:local",
     "send": "webhookctl.commands.tryit:send",
 }
@@ -99,7 +100,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     \b
     Offline:   render, package
     Stack:     deploy, diff, status, destroy
-    Operate:   dlq, alarms, secrets, logs, requeue
+    Operate:   dlq, alarms, secrets, logs, requeue, events
     Try it:    local up, send
     """
     ctx.ensure_object(AppContext).debug = debug

@@ -189,8 +189,9 @@ def test_without_a_terminal_and_without_yes_nothing_is_executed(app: Any, run: C
     message = result.stderr.splitlines()[-1]
     assert message.startswith("Error: not executing change set webhookctl-20260102-030405-000: no terminal "
                               "to confirm on; re-run with --yes, or execute the change set as created: ")
-    assert message.endswith(f"aws cloudformation execute-change-set --region {REGION} --stack-name {STACK} "
-                            "--change-set-name webhookctl-20260102-030405-000")
+    # the printed command reaches the same endpoint (here the emulator) and region as the deploy did
+    assert message.endswith(f"aws --region {REGION} --endpoint-url {app.endpoint_url} cloudformation "
+                            f"execute-change-set --stack-name {STACK} --change-set-name webhookctl-20260102-030405-000")
     assert stack_of(app)["StackStatus"] == "REVIEW_IN_PROGRESS"
     # ... and the next deploy treats the never-executed stack as absent
     again = run(app, "deploy", "--suffix", SUFFIX, "--yes")
@@ -231,8 +232,8 @@ def test_protect_turns_on_termination_protection_and_destroy_refuses(
     result = run(app, "destroy", "--suffix", SUFFIX, "--yes")
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: stack {STACK} has termination protection: lift it with `aws cloudformation "
-        f"update-termination-protection --region {REGION} --stack-name {STACK} "
+        f"Error: stack {STACK} has termination protection: lift it with `aws --region {REGION} --endpoint-url "
+        f"{app.endpoint_url} cloudformation update-termination-protection --stack-name {STACK} "
         "--no-enable-termination-protection`, then destroy again\n")
     assert stack_of(app)["StackStatus"] == "CREATE_COMPLETE"
 

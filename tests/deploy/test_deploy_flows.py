@@ -143,8 +143,9 @@ def test_update_rollback_failed_offers_continue_update_rollback(
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         f"Error: stack {NAME} is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback; finish the "
-        f"rollback with `aws cloudformation continue-update-rollback --region us-east-1 --stack-name {NAME}` "
-        "(add --resources-to-skip LOGICAL_ID for a resource that cannot roll back), then deploy again")
+        f"rollback with `aws --region us-east-1 --endpoint-url {clean_emulator.url} cloudformation "
+        f"continue-update-rollback --stack-name {NAME}` (add --resources-to-skip LOGICAL_ID for a resource that "
+        "cannot roll back), then deploy again")
     assert fake.call_names() == ["describe_stacks"]
 
 

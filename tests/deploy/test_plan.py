@@ -26,7 +26,7 @@ def state(status: str | None = None, *, tags: dict[str, str] | None = None, exis
     stack = None if status is None else {
         "StackName": NAME, "StackId": f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{NAME}/1",
         "StackStatus": status, "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
-    return StackState("eu-west-1", stack, bucket, existing, problems)
+    return StackState("eu-west-1", stack, bucket, "aws --region eu-west-1", existing, problems)
 
 
 def plan(current: StackState, body: str = "{}", limit: int = 51_200):
@@ -79,9 +79,10 @@ def test_a_failed_stack_is_not_deleted_when_a_preflight_check_refuses_the_deploy
 
 
 @pytest.mark.parametrize(("status", "advice"), [
-    ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback --region eu-west-1 --stack-name payment-webhooks-prod"),
-    ("UPDATE_FAILED", "rollback-stack --region eu-west-1 --stack-name payment-webhooks-prod"),
-    ("DELETE_FAILED", "describe-stack-events --region eu-west-1 --stack-name payment-webhooks-prod"),
+    ("UPDATE_ROLLBACK_FAILED", "aws --region eu-west-1 cloudformation continue-update-rollback --stack-name "
+                               "payment-webhooks-prod"),
+    ("UPDATE_FAILED", "aws --region eu-west-1 cloudformation rollback-stack --stack-name payment-webhooks-prod"),
+    ("DELETE_FAILED", "aws --region eu-west-1 cloudformation describe-stack-events --stack-name payment-webhooks-prod"),
 ])
 def test_stacks_a_change_set_cannot_apply_to_are_refused_with_the_command_to_run(status, advice):
     with pytest.raises(StackError, match=advice):

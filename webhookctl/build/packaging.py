@@ -114,7 +114,8 @@ def handler_entries(root: Path) -> list[tuple[str, Path]]:
         package_dir = root / package
         if not package_dir.is_dir():
             raise PackagingError(f"handler package {package_dir} is missing: reinstall webhookctl")
-        entries.extend(_tree_entries(package_dir, prefix=package))
+        # Only code: the contract's JSON Schema is for readers, not for the functions.
+        entries.extend(e for e in _tree_entries(package_dir, prefix=package) if e[0].endswith(".py"))
     return entries
 
 

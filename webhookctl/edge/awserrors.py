@@ -13,8 +13,10 @@ def describe_aws_error(exc: BaseException) -> tuple[str, int]:
         PartialCredentialsError,
     )
 
+    from webhookctl.edge.aws import NO_REGION
+
     if isinstance(exc, NoRegionError):
-        return "no AWS region: pass --region, or set AWS_REGION (or region= in your profile)", 2
+        return NO_REGION, 2
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ("no AWS credentials: run `aws configure` or `aws sso login`, pass --profile, "
                 "or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"), 2
@@ -26,9 +28,15 @@ def describe_aws_error(exc: BaseException) -> tuple[str, int]:
 
 
 def _client_error(exc: BaseException) -> str:
-    error = exc.response.get("Error", {})  # type: ignore[attr-defined]
+    response = exc.response  # type: ignore[attr-defined]
+    error = response.get("Error", {})
     code, message = error.get("Code", "Error"), error.get("Message", "")
     operation = getattr(exc, "operation_name", "AWS call")
+    if str(message).lstrip().startswith("<"):
+        # An HTML page (an emulator without this API, a proxy): not an AWS answer, so say what it was.
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", code)
+        return (f"{operation}: the endpoint answered HTTP {status}, not an AWS answer: check --region, and "
+                "that the endpoint (AWS_ENDPOINT_URL or --local) offers this API")
     if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
         return (f"{operation}: access denied: {message or 'no message'}; the caller needs "
                 f"permission for {operation} on the resource named above")

@@ -42,7 +42,7 @@ class AppContext:
     def target(self) -> AwsTarget:
         from webhookctl.edge.aws import AwsTarget
 
-        return AwsTarget(self.region, self.profile, self.endpoint_url, self.credentials)
+        return AwsTarget(self.region, self.profile, self.endpoint_url, self.credentials, self.debug)
 
     @property
     def clients(self) -> AwsClients:

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhookctl.edge.clock import RateLimiter
 from webhookctl.edge.errors import WebhookctlError
 from webhookctl.operate.dlq import MESSAGE_ATTRIBUTE_NAMES, SYSTEM_ATTRIBUTE_NAMES, message_tags, release
 
@@ -63,27 +64,6 @@ class RedriveResult:
     def note_error(self, reason: str) -> None:
         if reason not in self.errors:
             self.errors.append(reason)
-
-
-# ---- rate limiting -----------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """Shared by all workers: each acquire(n) books n messages' worth of time on one schedule."""
-
-    def __init__(self, per_second: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self.interval = 1.0 / per_second
-        self.clock, self.sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self, count: int) -> None:
-        with self._lock:
-            now = self.clock()
-            start = max(now, self._next)
-            self._next = start + count * self.interval
-        if start > now:
-            self.sleep(start - now)
 
 
 # ---- the client-side mover ---------------------------------------------------------------------------

@@ -100,7 +100,8 @@ class Deployer:
         problems, notes = preflight(self.clients, settings, stack)
         for note in notes:
             self.ui.say(note)
-        return StackState(self.region, stack, bucket, problems=tuple(problems), notes=tuple(notes))
+        return StackState(self.region, stack, bucket, self.clients.aws_cli, problems=tuple(problems),
+                          notes=tuple(notes))
 
     def with_existing_keys(self, state: StackState, artifacts: Artifacts) -> StackState:
         """The state plus which of the built artifacts the bucket already holds (content-addressed)."""
@@ -246,7 +247,7 @@ class Deployer:
         self.ui.say(f"termination protection is on for {stack.split('/')[1] if '/' in stack else stack}")
 
     def _execute_command(self, stack_name: str, change_set_name: str) -> str:
-        return (f"aws cloudformation execute-change-set --region {self.region} --stack-name {stack_name} "
+        return (f"{self.clients.aws_cli} cloudformation execute-change-set --stack-name {stack_name} "
                 f"--change-set-name {change_set_name}")
 
     def _confirm_execution(self, options: DeployOptions, change_set: ChangeSet) -> None:
@@ -277,7 +278,7 @@ class Deployer:
                                  "again (it offers to delete and recreate the stack)",
             "UPDATE_ROLLBACK_COMPLETE": "the stack is back on its previous version; fix the cause and "
                                         "deploy again",
-            "UPDATE_ROLLBACK_FAILED": continue_rollback_advice(name, self.region),
+            "UPDATE_ROLLBACK_FAILED": continue_rollback_advice(name, self.clients.aws_cli),
         }.get(status, f"check `webhookctl status --suffix {names.suffix_of(name)}`")
         return f"deploy of {name} failed: {cause}; the stack is now {status}: {advice}"
 
@@ -306,8 +307,8 @@ class Deployer:
             self.ui.say(f"stack {name} does not exist: nothing to destroy")
             return "ABSENT"
         if stack.get("EnableTerminationProtection"):
-            raise StackError(f"stack {name} has termination protection: lift it with `aws cloudformation "
-                             f"update-termination-protection --region {self.region} --stack-name {name} "
+            raise StackError(f"stack {name} has termination protection: lift it with `{self.clients.aws_cli} "
+                             f"cloudformation update-termination-protection --stack-name {name} "
                              "--no-enable-termination-protection`, then destroy again")
         if not yes:
             if not self.ui.interactive:

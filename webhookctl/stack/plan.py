@@ -56,6 +56,7 @@ class StackState:
     region: str
     stack: dict[str, Any] | None
     bucket: BucketState
+    aws_cli: str = "aws"  # how a printed command reaches the same account, region and endpoint
     existing_keys: frozenset[str] = frozenset()  # artifact keys already in the bucket
     problems: tuple[str, ...] = ()  # preflight refusals: the account cannot hold the stack
     notes: tuple[str, ...] = ()  # checks that could not run
@@ -132,9 +133,9 @@ def _recreate(options: DeployOptions, state: StackState) -> str | None:
         return status
     if status == "UPDATE_ROLLBACK_FAILED":
         raise StackError(f"stack {name} is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback; "
-                         f"{continue_rollback_advice(name, state.region)}")
+                         f"{continue_rollback_advice(name, state.aws_cli)}")
     if status in STUCK:
-        raise StackError(stuck_advice(name, status, state.region))
+        raise StackError(stuck_advice(name, status, state.aws_cli))
     return None
 
 
@@ -152,15 +153,14 @@ def template_source(body: str, bucket: str, region: str,
     return TemplateSource(url=f"https://{bucket}.s3.{region}.amazonaws.com/{key}"), TemplateUpload(key, data, limit)
 
 
-def continue_rollback_advice(stack_name: str, region: str) -> str:
-    return ("finish the rollback with `aws cloudformation continue-update-rollback --region "
-            f"{region} --stack-name {stack_name}` (add --resources-to-skip LOGICAL_ID for a "
-            "resource that cannot roll back), then deploy again")
+def continue_rollback_advice(stack_name: str, aws: str) -> str:
+    return (f"finish the rollback with `{aws} cloudformation continue-update-rollback --stack-name {stack_name}` "
+            "(add --resources-to-skip LOGICAL_ID for a resource that cannot roll back), then deploy again")
 
 
-def stuck_advice(name: str, status: str, region: str) -> str:
+def stuck_advice(name: str, status: str, aws: str) -> str:
     if status == "DELETE_FAILED":
-        return (f"stack {name} is DELETE_FAILED: a resource could not be deleted; see `aws cloudformation "
-                f"describe-stack-events --region {region} --stack-name {name}`, fix it, then destroy again")
-    return (f"stack {name} is {status} with rollback disabled: roll it back with `aws cloudformation "
-            f"rollback-stack --region {region} --stack-name {name}`, then deploy again")
+        return (f"stack {name} is DELETE_FAILED: a resource could not be deleted; see `{aws} cloudformation "
+                f"describe-stack-events --stack-name {name}`, fix it, then destroy again")
+    return (f"stack {name} is {status} with rollback disabled: roll it back with `{aws} cloudformation "
+            f"rollback-stack --stack-name {name}`, then deploy again")

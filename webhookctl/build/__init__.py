@@ -1,0 +1,1 @@
+"""Building, offline: settings -> template text (render) and the handler and layer zips (packaging). No AWS."""

@@ -70,3 +70,14 @@ def emulator_app(emulator: Any, region: str = REGION, **prepared: Any) -> AppCon
     """An AppContext whose commands talk to the emulator (pass as `obj=` to CliRunner.invoke)."""
     return AppContext(region=region, endpoint_url=emulator.url,
                       prepared_clients=emulator_clients(emulator, region, **prepared))
+
+
+def table_definition() -> dict:
+    """The webhook table as the stack defines it (keys, indexes, stream), for CreateTable."""
+    from webhookctl.build.render import template_dict
+    from webhookctl.templates import Settings
+
+    props = template_dict(Settings())["Resources"]["WebhookTable"]["Properties"]
+    wanted = ("BillingMode", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+    return {**{k: props[k] for k in wanted if k in props},
+            "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]}}

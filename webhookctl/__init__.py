@@ -1,3 +1,3 @@
 """webhookctl: build, ship and operate a serverless payment-webhook pipeline on AWS."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

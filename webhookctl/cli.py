@@ -69,6 +69,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # A command with something left behind raises Interrupted saying what; anything else left nothing.
+            click.echo("interrupted: nothing was left half-done", err=True)
+            raise click.exceptions.Exit(130) from None
         except Exception as exc:
             app = ctx.find_object(AppContext)
             error = translate(exc)
@@ -88,8 +92,19 @@ def _use_local(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     return value
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from webhookctl.handlers.webhook_common.contract import VERSION
+    from webhookctl.handlers.webhook_common.contract.events import VERSION as EVENT_VERSION
+
+    click.echo(f"webhookctl {__version__} (stack contract {VERSION}, payment event v{EVENT_VERSION})")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="webhookctl")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and the contract versions it deploys, then exit.")
 @click.option("--local", is_flag=True, expose_value=False, callback=_use_local,
               help="Point every AWS call at the sandbox started by `webhookctl local up`.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")

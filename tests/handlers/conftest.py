@@ -19,6 +19,8 @@ from moto import mock_aws
 from webhook_common import runtime
 from webhook_common.providers import sign_request
 
+from tests.conftest import table_definition
+
 TABLE = "PaymentWebhooks-test"
 QUEUE = "webhook-processing-test"
 DLQ = "webhook-dlq-test"
@@ -109,17 +111,6 @@ class Aws:
 
     def set_secrets(self, secrets: dict[str, list[str]]) -> None:
         self.secretsmanager.put_secret_value(SecretId=self.secret_arn, SecretString=secret_document(secrets))
-
-
-def table_definition() -> dict:
-    """The webhook table as the stack defines it (keys, indexes, stream), for CreateTable."""
-    from webhookctl.build.render import template_dict
-    from webhookctl.templates import Settings
-
-    props = template_dict(Settings())["Resources"]["WebhookTable"]["Properties"]
-    wanted = ("BillingMode", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
-    return {**{k: props[k] for k in wanted if k in props},
-            "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]}}
 
 
 def create_resources() -> Aws:

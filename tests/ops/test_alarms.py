@@ -44,9 +44,9 @@ def test_composite_and_metric_alarms_both_asked_for_and_reported():
     # THEN INSUFFICIENT_DATA is shown but does not fail the check
     assert report.exit_code == 0
     assert json.loads(report.as_json()) == {"ok": True, "alarms": [
-        {"output_key": "MetricAlarmName", "name": "m", "kind": "metric", "state": "INSUFFICIENT_DATA",
+        {"outputKey": "MetricAlarmName", "name": "m", "kind": "metric", "state": "INSUFFICIENT_DATA",
          "since": "2026-01-02T03:04:05+00:00", "reason": "no data"},
-        {"output_key": "CompositeAlarmName", "name": "c", "kind": "composite", "state": "OK",
+        {"outputKey": "CompositeAlarmName", "name": "c", "kind": "composite", "state": "OK",
          "since": "2026-01-02T03:04:05+00:00", "reason": "children OK"}]}
     assert report.as_text().splitlines() == [
         "ALARM  STATE              SINCE                      REASON",

@@ -49,12 +49,11 @@ def test_dlq_alarm_then_redrive_then_green(pipeline):
     [dlq_line] = [line for line in status.stdout.splitlines() if line.startswith(ALARMS["DlqDepthAlarmName"])]
     assert dlq_line.split()[1] == "ALARM" and "Threshold Crossed" in dlq_line
 
-    # WHEN redrive runs (moto has no move-task API) THEN it falls back, saying so, and moves all five intact
+    # WHEN redrive runs THEN SQS's message-move task (which the emulator implements) moves all five intact
     redrive = pipeline.invoke("dlq", "redrive", "--suffix", SUFFIX)
     assert redrive.exit_code == 0, redrive.output
-    assert redrive.stderr == ("moving messages client-side: the message-move task API is unavailable here "
-                              "(ListMessageMoveTasks answered 500)\n")
-    assert redrive.stdout == "moved 5, failed 0, skipped 0 (client-side)\n"
+    assert redrive.stderr == "move task COMPLETED: 5 of 5 moved\n"
+    assert redrive.stdout == "moved 5, failed 0, skipped 0 (move task)\n"
     assert pipeline.counts(pipeline.dlq_url) == (0, 0, 0)
     assert contents(drain(pipeline.sqs, pipeline.queue_url)) == contents(
         [{"Body": m["MessageBody"], "MessageAttributes": m["MessageAttributes"]} for m in originals])
@@ -123,7 +122,7 @@ def test_peek_shows_routing_fields_only_and_consumes_nothing(pipeline):
     rows = sorted(first.stdout.splitlines()[1:], key=lambda line: line.split()[3])
     assert [line.split()[3:] for line in rows] == [
         [f"evt_{i:04d}", "square", "payment.updated"] for i in range(3)]
-    assert sorted((m["webhook_id"], m["receive_count"]) for m in json.loads(second.stdout)) == [
+    assert sorted((m["webhookId"], m["receiveCount"]) for m in json.loads(second.stdout)) == [
         ("evt_0000", 2), ("evt_0001", 2), ("evt_0002", 2)]
     assert pipeline.counts(pipeline.dlq_url) == (3, 0, 0)
 
@@ -139,9 +138,9 @@ def test_stats_counts_both_queues_and_says_where_the_age_came_from(pipeline):
     # THEN (moto publishes no SQS metrics: the DLQ age comes from a peek, the processing queue's is unknown)
     assert result.exit_code == 0, result.output
     stats = {s["role"]: s for s in json.loads(result.stdout)}
-    assert {role: (s["visible"], s["in_flight"], s["delayed"], s["oldest_age_source"])
+    assert {role: (s["visible"], s["inFlight"], s["delayed"], s["oldestAgeSource"])
             for role, s in stats.items()} == {"processing": (2, 0, 1, "unknown"), "dlq": (3, 1, 0, "peek")}
-    assert 0 <= stats["dlq"]["oldest_age_seconds"] < 60
+    assert 0 <= stats["dlq"]["oldestAgeSeconds"] < 60
     assert pipeline.counts(pipeline.dlq_url) == (3, 1, 0)
 
 

@@ -246,8 +246,8 @@ def test_ctrl_c_stops_the_workers_after_their_current_batch(monkeypatch):
     sqs = SamplingSqs(["stripe"] * 2000, delay=0.02)  # 4 workers: about 2000 messages/s, 0.5 s to the Ctrl-C
     # WHEN
     result = ClientMover(sqs, "dlq", "target", RedriveFilter(), MoverOptions(wait_seconds=0)).run()
-    # THEN the run stopped part-way, says it was interrupted (exit 1), and left nothing in flight or lost
-    assert result.interrupted and result.exit_code == 1 and 0 < result.moved < 2000
+    # THEN the run stopped part-way, says it was interrupted (exit 130), and left nothing in flight or lost
+    assert result.interrupted and result.exit_code == 130 and 0 < result.moved < 2000
     assert result.summary().endswith(", interrupted")
     assert not sqs.in_flight
     assert len(sqs.visible["target"]) == result.moved and len(sqs.visible["dlq"]) == 2000 - result.moved

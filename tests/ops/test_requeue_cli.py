@@ -7,25 +7,26 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import table_definition
 from tests.ops.conftest import SUFFIX, drain
+from webhookctl.handlers.webhook_common.contract import store
 
 pytestmark = pytest.mark.slow
 TABLE = f"PaymentWebhooks-{SUFFIX}"
 
 
 def item(webhook: str, status: str, received_at: str) -> dict[str, Any]:
+    """An event item as the receiver writes it (a RECEIVED one carries the Pending index's key)."""
+    pending = {store.PENDING_KEY: {"S": store.pending_key(webhook)}} if status == "RECEIVED" else {}
     return {"webhookId": {"S": webhook}, "timestamp": {"S": "event"}, "provider": {"S": "adyen"},
-            "eventType": {"S": "AUTHORISATION"}, "status": {"S": status}, "receivedAt": {"S": received_at}}
+            "eventType": {"S": "AUTHORISATION"}, "status": {"S": status}, "receivedAt": {"S": received_at},
+            **pending}
 
 
 @pytest.fixture
 def table(pipeline: Any) -> Any:
     dynamodb = pipeline.aws("dynamodb")
-    dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": "webhookId", "KeyType": "HASH"},
-                                     {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-                          AttributeDefinitions=[{"AttributeName": "webhookId", "AttributeType": "S"},
-                                                {"AttributeName": "timestamp", "AttributeType": "S"}])
+    dynamodb.create_table(TableName=TABLE, **table_definition())
     for entry in (item("adyen#old-stuck", "RECEIVED", "2026-01-01T00:00:00.000Z"),
                   item("adyen#old-done", "PROCESSED", "2026-01-01T00:00:00.000Z"),
                   item("adyen#just-now", "RECEIVED", "2999-01-01T00:00:00.000Z")):

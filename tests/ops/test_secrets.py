@@ -135,15 +135,13 @@ def test_after_secrets_set_the_receiver_accepts_the_new_secret_and_enqueues(pipe
 
     # GIVEN the receiver wired to this pipeline (table, queue, signing secret) and a rotation to NEW
     dynamodb = pipeline.aws("dynamodb")
-    dynamodb.create_table(
-        TableName=f"PaymentWebhooks-{SUFFIX}", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "webhookId", "KeyType": "HASH"},
-                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "webhookId", "AttributeType": "S"},
-                              {"AttributeName": "timestamp", "AttributeType": "S"}])
+    from tests.conftest import table_definition
+
+    dynamodb.create_table(TableName=f"PaymentWebhooks-{SUFFIX}", **table_definition())
     arn = pipeline.outputs["SigningSecretArn"]
     cache = SecretsCache(lambda: pipeline.secretsmanager.get_secret_value(SecretId=arn)["SecretString"], ttl=0)
-    config = runtime.ReceiverConfig(f"PaymentWebhooks-{SUFFIX}", pipeline.queue_url, arn, 30, 0)
+    config = runtime.ReceiverConfig(f"PaymentWebhooks-{SUFFIX}", pipeline.queue_url, arn, event_ttl_days=30,
+                                    replay_guard_days=400, secrets_cache_seconds=0)
     now = int(time.time())
     deps = receiver.Deps(dynamodb, pipeline.sqs, cache, config, clock=lambda: now)
     for secret in (OLD, NEW):

@@ -9,6 +9,9 @@ import click
 from webhookctl.commands.options import dump_json, format_option, parse_pairs, suffix_option
 from webhookctl.edge.context import AppContext, pass_app
 
+# What AWS CLI users type after -o/--output; as a file name it is almost always a mistake.
+FORMAT_NAMES = ("json", "yaml", "yml", "text", "table")
+
 
 @click.command()
 @suffix_option(default="dev")
@@ -29,6 +32,9 @@ def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str
 
         click.echo(settings_table())
         return
+    if output is not None and output.name.lower() in FORMAT_NAMES:
+        raise click.BadParameter(f"{output.name!r} is a format name, not a file: use --format {output.name.lower()} "
+                                 f"(or -o FILE.{output.name.lower()} to write a file)", param_hint="--output")
     settings = load_settings(suffix, parse_pairs(sets, "--set"))
     for warning in settings.capacity_warnings():
         click.echo(f"warning: {warning}", err=True)

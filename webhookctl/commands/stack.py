@@ -125,13 +125,14 @@ def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None
 def status(app: AppContext, suffix: str, output_format: str) -> None:
     """Stack status, last update and outputs."""
     from webhookctl.handlers.webhook_common.contract.names import stack_name
-    from webhookctl.stack.outputs import deployed_description, outputs_of
+    from webhookctl.stack.outputs import REVIEW, REVIEW_REASON, existing_description, outputs_of
 
     name = stack_name(suffix)
-    stack = deployed_description(app.clients.cloudformation, name)
+    stack = existing_description(app.clients.cloudformation, name)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
-    outputs = outputs_of(stack)
-    summary = {"stack": name, "status": stack["StackStatus"], "statusReason": stack.get("StackStatusReason"),
+    outputs = _local_urls(app, outputs_of(stack))
+    reason = REVIEW_REASON if stack["StackStatus"] == REVIEW else stack.get("StackStatusReason")
+    summary = {"stack": name, "status": stack["StackStatus"], "statusReason": reason,
                "lastUpdated": updated.isoformat() if updated else None,
                "terminationProtection": bool(stack.get("EnableTerminationProtection")), "outputs": outputs}
     if output_format == "json":
@@ -162,6 +163,17 @@ def destroy(app: AppContext, suffix: str, yes: bool, purge_artifacts: bool) -> N
     final = deployer(app).destroy(suffix, yes, purge_artifacts)
     if final != "ABSENT":
         click.echo(f"stack {stack_name(suffix)} deleted", err=True)
+
+
+def _local_urls(app: AppContext, outputs: dict[str, str]) -> dict[str, str]:
+    """Against the sandbox, the webhook URL providers are given is the sandbox's own gateway."""
+    from webhookctl.handlers.webhook_common.contract.stack import WEBHOOK_URL
+    from webhookctl.tryit.state import running_sandbox
+
+    sandbox = running_sandbox(app.endpoint_url)
+    if sandbox is None or WEBHOOK_URL.key not in outputs:
+        return outputs
+    return {**outputs, WEBHOOK_URL.key: sandbox.webhook_url}
 
 
 def _stack_tags(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -151,18 +151,18 @@ def ready_banner(box, suffix: str, state_path: Path, seconds: float) -> str:
 @local.command()
 def status() -> None:
     """Show the running sandbox (from its state file); exit 1 if none is running."""
-    import os
 
     from webhookctl.edge.errors import WebhookctlError
     from webhookctl.handlers.webhook_common.contract.names import stack_name
     from webhookctl.tryit.state import read_state
 
-    state = read_state()
     try:
-        os.kill(state.pid, 0)
-    except OSError:
+        state = read_state()
+    except UsageError as exc:  # no state file: not running, which the help promises is exit 1
+        raise WebhookctlError(str(exc)) from None
+    if not _alive(state.pid):
         raise WebhookctlError(f"the sandbox (pid {state.pid}) is not running any more: start it with "
-                              "`webhookctl local up`") from None
+                              "`webhookctl local up`")
     click.echo(f"sandbox pid {state.pid}: webhooks POST {state.webhook_url}{{provider}}, emulator "
                f"{state.endpoint_url}, stack {stack_name(state.suffix)} ({state.region})")
 

@@ -27,3 +27,9 @@ class StackError(WebhookctlError):
 
 class NotConfirmed(WebhookctlError):
     """The user declined, or no terminal was there to ask and --yes was not given."""
+
+
+class Interrupted(WebhookctlError):
+    """Ctrl-C: the message says what was left behind (a change set, a stack still updating, a move task)."""
+
+    exit_code = 130

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from webhookctl.edge.output import table
+from webhookctl.edge.output import json_fields, table
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class AlarmReport:
         return 1 if any(a.state in ("ALARM", "MISSING") for a in self.alarms) else 0
 
     def as_json(self) -> str:
-        return json.dumps({"ok": self.exit_code == 0, "alarms": [asdict(a) for a in self.alarms]}, indent=2)
+        return json.dumps({"ok": self.exit_code == 0, "alarms": [json_fields(a) for a in self.alarms]}, indent=2,
+                          sort_keys=True)
 
     def as_text(self) -> str:
         rows = [(a.name, a.state, a.since or "-", a.reason or "-") for a in self.alarms]
@@ -73,14 +74,11 @@ def _describe(cloudwatch: Any, names: list[str]) -> dict[str, AlarmState]:
     """describe_alarms without AlarmTypes returns metric alarms only, so both types are asked for."""
     found: dict[str, AlarmState] = {}
     for start in range(0, len(names), 100):  # AlarmNames takes at most 100
-        request = {"AlarmNames": names[start:start + 100], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]}
-        while True:
-            page = cloudwatch.describe_alarms(**request)
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNames=names[start:start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for page in pages:
             found.update(_states(page.get("MetricAlarms", []), "metric"))
             found.update(_states(page.get("CompositeAlarms", []), "composite"))
-            if not page.get("NextToken"):
-                break
-            request["NextToken"] = page["NextToken"]
     return found
 
 

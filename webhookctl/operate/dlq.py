@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webhookctl.edge.errors import WebhookctlError
 from webhookctl.edge.jsondoc import json_object
+from webhookctl.edge.output import json_fields
 
 # What a receive asks for: the contract's attributes plus the system fields peek and redrive show.
 MESSAGE_ATTRIBUTE_NAMES = ["All"]
@@ -60,7 +61,7 @@ class QueueStats:
     oldest_age_source: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_fields(self)
 
 
 def queue_counts(sqs: Any, url: str) -> tuple[int, int, int]:
@@ -119,7 +120,7 @@ class PeekedMessage:
     event_type: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_fields(self)
 
 
 def peek(sqs: Any, url: str, *, limit: int, wait_seconds: int = 1,

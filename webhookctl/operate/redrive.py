@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webhookctl.edge.clock import RateLimiter
-from webhookctl.edge.errors import WebhookctlError
+from webhookctl.edge.errors import Interrupted, WebhookctlError
 from webhookctl.operate.dlq import MESSAGE_ATTRIBUTE_NAMES, SYSTEM_ATTRIBUTE_NAMES, message_tags, release
 
 MOVE_TASK_MAX_RATE = 500  # messages/s, SQS's cap for StartMessageMoveTask
@@ -54,7 +54,9 @@ class RedriveResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.errors or self.interrupted else 0
+        if self.interrupted:
+            return 130  # Ctrl-C: what was moved stays moved, the rest stays on the DLQ
+        return 1 if self.failed or self.errors else 0
 
     def summary(self) -> str:
         verb = "would move" if self.dry_run else "moved"
@@ -268,7 +270,11 @@ class MoveTaskFailed(WebhookctlError):
 
 
 class MoveTaskCancelled(WebhookctlError):
-    """The task was cancelled (Ctrl-C here, or by someone else)."""
+    """The task was cancelled by someone else."""
+
+
+class MoveTaskInterrupted(Interrupted, MoveTaskCancelled):
+    """Ctrl-C here: the task was cancelled, and the message says how far it got."""
 
 
 class MoveTaskBusy(WebhookctlError):
@@ -349,9 +355,9 @@ def _follow_task(sqs: Any, source_arn: str, handle: str, earlier: Any, sleep: Ca
     except KeyboardInterrupt:
         answer = sqs.cancel_message_move_task(TaskHandle=handle)
         moved = int(answer.get("ApproximateNumberOfMessagesMoved", moved))
-        raise MoveTaskCancelled(f"cancelled the move task after about {moved} messages: those stay on the "
-                                "processing queue, the rest stay on the DLQ; run `webhookctl dlq redrive` "
-                                "again to finish") from None
+        raise MoveTaskInterrupted(f"interrupted: cancelled the move task after about {moved} messages: those "
+                                  "stay on the processing queue, the rest stay on the DLQ; run `webhookctl dlq "
+                                  "redrive` again to finish") from None
 
 
 def _raise_if_ended(task: Mapping[str, Any], moved: int) -> None:

@@ -90,12 +90,12 @@ def _wait_until_created(cloudformation: Any, change_set_id: str, timing: Timing)
 
 
 def _all_changes(cloudformation: Any, change_set_id: str, first: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first page (already read while waiting) and every later one."""
     changes = [c.get("ResourceChange", {}) for c in first.get("Changes", [])]
-    token = first.get("NextToken")
-    while token:
-        page = cloudformation.describe_change_set(ChangeSetName=change_set_id, NextToken=token)
-        changes.extend(c.get("ResourceChange", {}) for c in page.get("Changes", []))
-        token = page.get("NextToken")
+    if first.get("NextToken"):
+        pages = cloudformation.get_paginator("describe_change_set").paginate(
+            ChangeSetName=change_set_id, PaginationConfig={"StartingToken": first["NextToken"]})
+        changes += [c.get("ResourceChange", {}) for page in pages for c in page.get("Changes", [])]
     return changes
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from webhookctl.build.packaging import Artifacts, PackageConfig
-from webhookctl.edge.errors import NotConfirmed, StackError
+from webhookctl.edge.errors import Interrupted, NotConfirmed, StackError
 from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract import stack as contract
 from webhookctl.stack import bucket as buckets
@@ -119,7 +119,13 @@ class Deployer:
             self._delete_and_wait(describe_stack(self.cfn, plan.stack_name))
         self._prepare_bucket(plan)
         result.uploads = self._upload(plan)
-        result.change_set = change_set = create_change_set(self.cfn, plan.change_set, self.timing)
+        try:
+            result.change_set = change_set = create_change_set(self.cfn, plan.change_set, self.timing)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted while CloudFormation created change set {plan.change_set.name}: it "
+                              f"stays for review; delete it with `{self.clients.aws_cli} cloudformation "
+                              f"delete-change-set --stack-name {plan.stack_name} --change-set-name "
+                              f"{plan.change_set.name}` or deploy again") from None
         if change_set.empty:
             return self._up_to_date(plan, options, result)
         self.ui.say(changes_table(change_set.changes))
@@ -257,7 +263,12 @@ class Deployer:
             command = self._execute_command(options.stack_name, change_set.name)
             raise NotConfirmed(f"not executing change set {change_set.name}: no terminal to confirm on; "
                                f"re-run with --yes, or execute the change set as created: {command}")
-        if not self.ui.confirm(f"Execute change set {change_set.name} on {options.stack_name}?"):
+        try:
+            confirmed = self.ui.confirm(f"Execute change set {change_set.name} on {options.stack_name}?")
+        except (KeyboardInterrupt, EOFError):
+            self.cfn.delete_change_set(ChangeSetName=change_set.id)
+            raise Interrupted(f"interrupted: change set {change_set.name} deleted, stack unchanged") from None
+        if not confirmed:
             self.cfn.delete_change_set(ChangeSetName=change_set.id)
             raise NotConfirmed(f"deploy cancelled: change set {change_set.name} deleted, stack unchanged")
 
@@ -265,7 +276,13 @@ class Deployer:
         stream = EventStream(self.cfn, change_set.stack_id)
         stream.mark_existing()
         self.cfn.execute_change_set(ChangeSetName=change_set.id)
-        final = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+        try:
+            final = wait_for_stack(self.cfn, stream, self.ui.say, self.timing)
+        except KeyboardInterrupt:
+            name = change_set.stack_id.split("/")[1] if "/" in (change_set.stack_id or "") else change_set.name
+            raise Interrupted(f"interrupted: change set {change_set.name} is executing and CloudFormation carries "
+                              f"on without webhookctl; follow it with `webhookctl status --suffix "
+                              f"{names.suffix_of(name)}`") from None
         if final["StackStatus"] not in DEPLOY_SUCCESS:
             raise StackError(self._failure_message(final, stream))
         return final

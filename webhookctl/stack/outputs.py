@@ -47,10 +47,22 @@ def load_stack(cloudformation: Any, suffix: str) -> DeployedStack:
     return DeployedStack(name, outputs_of(deployed_description(cloudformation, name)))
 
 
+REVIEW_REASON = "a change set was created for it but never executed, so nothing is deployed yet"
+
+
 def deployed_description(cloudformation: Any, name: str) -> dict[str, Any]:
     """DescribeStacks' entry for a deployed stack, or a clear error saying how to deploy it."""
+    stack = existing_description(cloudformation, name)
+    if stack["StackStatus"] == REVIEW:
+        raise StackNotFound(f"stack {name} is {REVIEW}: {REVIEW_REASON}; deploy it with "
+                            f"`webhookctl deploy --suffix {names.suffix_of(name)}`")
+    return stack
+
+
+def existing_description(cloudformation: Any, name: str) -> dict[str, Any]:
+    """DescribeStacks' entry for a stack in any state, or an error saying how to deploy it."""
     stack = describe_stack(cloudformation, name)
-    if stack is None or stack["StackStatus"] == REVIEW:
+    if stack is None:
         raise StackNotFound(f"stack {name} not found: deploy it with "
                             f"`webhookctl deploy --suffix {names.suffix_of(name)}`")
     return stack

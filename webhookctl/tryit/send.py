@@ -184,11 +184,10 @@ def percentile(values: list[float], p: float) -> float:
 def resolve_target(app: Any, provider: str, suffix: str | None, url: str | None, use_local: bool,
                    secret: str | None) -> Target:
     """URL and secret from the flags, the local sandbox's state, or the stack's outputs."""
-    from webhookctl.tryit.state import read_state, sandbox_context
+    from webhookctl.tryit.state import read_state, running_sandbox, sandbox_context
 
     # `webhookctl --local send ...` means the same as `webhookctl send --local ...`.
-    use_local = use_local or (app.endpoint_url is not None and suffix is None and url is None
-                              and _is_sandbox(app.endpoint_url))
+    use_local = use_local or (suffix is None and url is None and running_sandbox(app.endpoint_url) is not None)
     if use_local:
         state = sandbox_context(app, read_state())
         suffix = suffix or state.suffix
@@ -199,15 +198,6 @@ def resolve_target(app: Any, provider: str, suffix: str | None, url: str | None,
         raise UsageError("say where to send: --suffix S (a deployed stack), --local (the sandbox), "
                          "or --url URL with --secret")
     return stack_target(app.clients, provider, suffix, url, secret)
-
-
-def _is_sandbox(endpoint_url: str) -> bool:
-    from webhookctl.tryit.state import read_state
-
-    try:
-        return read_state().endpoint_url == endpoint_url
-    except UsageError:  # no sandbox is running
-        return False
 
 
 def stack_target(clients: Any, provider: str, suffix: str, url: str | None, secret: str | None) -> Target:

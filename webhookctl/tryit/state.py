@@ -80,6 +80,17 @@ def claim_state_dir(path: Path, alive: Callable[[int], bool]) -> None:
                          "writable --state-dir") from exc
 
 
+def running_sandbox(endpoint_url: str | None) -> LocalState | None:
+    """The sandbox whose emulator ENDPOINT_URL is, when one is running there."""
+    if not endpoint_url:
+        return None
+    try:
+        state = read_state()
+    except UsageError:
+        return None
+    return state if state.endpoint_url == endpoint_url else None
+
+
 def sandbox_context(app: Any, state: LocalState | None = None) -> LocalState:
     """Point APP's clients at the running sandbox (endpoint, region, its dummy credentials); no
     environment variable of this process is touched."""

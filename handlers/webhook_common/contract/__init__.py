@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+# The version of this contract: what a deployed stack's functions, outputs and items follow.
+VERSION = 2
+
 RECEIVED = "RECEIVED"  # stored, not yet known to be on the queue: a redelivery re-enqueues it
 ENQUEUED = "ENQUEUED"  # its key is on the processing queue
 PROCESSED = "PROCESSED"  # normalised; final

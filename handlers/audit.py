@@ -35,7 +35,8 @@ class BatchResponse(TypedDict):
 
 
 def handler(event: dict, context: Any) -> BatchResponse:
-    return audit_batch(event.get("Records") or [])
+    with logs.bound(**logs.invocation(context)):
+        return audit_batch(event.get("Records") or [])
 
 
 def audit_batch(records: list[dict], emit: Callable[[str], None] | None = None) -> BatchResponse:
@@ -62,6 +63,7 @@ def audit_line(record: dict) -> dict[str, Any]:
     old, new = _image(stream.get("OldImage")), _image(stream.get("NewImage"))
     current = new or old
     return {
+        **logs.current(),
         "level": "INFO",
         "message": "audit",
         "eventName": record.get("eventName"),

@@ -57,7 +57,9 @@ class Prepared:
 
 
 def handler(event: dict, context: Any) -> BatchResponse:
-    return process_batch(event.get("Records") or [], runtime.dynamodb(), runtime.events(), runtime.processor_config())
+    with logs.bound(**logs.invocation(context)):
+        return process_batch(event.get("Records") or [], runtime.dynamodb(), runtime.events(),
+                             runtime.processor_config())
 
 
 def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runtime.ProcessorConfig,
@@ -66,7 +68,8 @@ def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runti
     ready: list[Prepared] = []
     for record in records:
         try:
-            prepared = prepare(record, dynamodb, config)
+            with logs.bound(**record_context(record)):
+                prepared = prepare(record, dynamodb, config)
         except Exception as error:  # noqa: BLE001 - one bad record must not fail or hide the others
             failures.append(_failed(record, error))
             continue
@@ -75,18 +78,25 @@ def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runti
     refused = publish(events, config, ready)
     for prepared in ready:
         try:
-            if prepared.webhook_id in refused:
-                raise RecordFailed(f"EventBridge refused the event: {refused[prepared.webhook_id]}")
-            mark(prepared, dynamodb, config.table_name, contract.item_time(clock()))
+            with logs.bound(**record_context(prepared.record)):
+                if prepared.webhook_id in refused:
+                    raise RecordFailed(f"EventBridge refused the event: {refused[prepared.webhook_id]}")
+                mark(prepared, dynamodb, config.table_name, contract.item_time(clock()))
         except Exception as error:  # noqa: BLE001
             failures.append(_failed(prepared.record, error))
     return {"batchItemFailures": failures}
 
 
+def record_context(record: dict) -> dict[str, Any]:
+    """The webhook a record is about, and the trace the receiver passed on (SQS's AWSTraceHeader)."""
+    return {"webhookId": _webhook_of(record), "traceId": record.get("attributes", {}).get("AWSTraceHeader")}
+
+
 def _failed(record: dict, error: Exception) -> ItemFailure:
-    logs.log("WARNING", "record failed", messageId=record["messageId"], webhookId=_webhook_of(record),
-             receiveCount=record.get("attributes", {}).get("ApproximateReceiveCount", ""),
-             errorType=type(error).__name__, error=str(error) if isinstance(error, RecordFailed) else "")
+    with logs.bound(**record_context(record)):
+        logs.log("WARNING", "record failed", messageId=record["messageId"],
+                 receiveCount=record.get("attributes", {}).get("ApproximateReceiveCount", ""),
+                 errorType=type(error).__name__, error=str(error) if isinstance(error, RecordFailed) else "")
     return {"itemIdentifier": record["messageId"]}
 
 
@@ -112,7 +122,7 @@ def prepare(record: dict, dynamodb: Any, config: runtime.ProcessorConfig) -> Pre
         raise RecordFailed("no stored item for this key")
     webhook = key["webhookId"]["S"]
     if _string(item, contract.STATUS) in contract.FINAL:
-        logs.log("INFO", "record done", messageId=record["messageId"], webhookId=webhook,
+        logs.log("INFO", "record done", messageId=record["messageId"],
                  outcome="already " + _string(item, contract.STATUS))
         return None
     canonical = normalise(item)
@@ -231,8 +241,8 @@ def mark(prepared: Prepared, dynamodb: Any, table: str, now: str) -> None:
         outcome = "finished by another copy"
     else:
         outcome = status
-    logs.log("INFO", "record done", messageId=prepared.record["messageId"], webhookId=prepared.webhook_id,
-             outcome=outcome, published=prepared.event is not None, stale=prepared.stale)
+    logs.log("INFO", "record done", messageId=prepared.record["messageId"], outcome=outcome,
+             published=prepared.event is not None, stale=prepared.stale)
 
 
 def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:

@@ -110,12 +110,19 @@ class Deps:
 
 
 def handler(event: dict, context: Any) -> dict:
-    try:
-        deps = Deps(runtime.dynamodb(), runtime.sqs(), runtime.signing_secrets(), runtime.receiver_config())
-    except ConfigError as error:
-        logs.log("ERROR", "receiver misconfigured", error=str(error))
-        return respond(500, RETRY_LATER)
-    return receive(event, deps)
+    with logs.bound(**logs.invocation(context, trace_header(event))):
+        try:
+            deps = Deps(runtime.dynamodb(), runtime.sqs(), runtime.signing_secrets(), runtime.receiver_config())
+        except ConfigError as error:
+            logs.log("ERROR", "receiver misconfigured", error=str(error))
+            return respond(500, RETRY_LATER)
+        return receive(event, deps)
+
+
+def trace_header(event: dict) -> str | None:
+    """The X-Ray trace API Gateway started for this request (it passes it on as X-Amzn-Trace-Id)."""
+    headers = event.get("headers") or {}
+    return next((v for k, v in headers.items() if k.lower() == "x-amzn-trace-id" and isinstance(v, str)), None)
 
 
 def receive(event: dict, deps: Deps) -> dict:
@@ -141,7 +148,8 @@ def receive(event: dict, deps: Deps) -> dict:
                  frames=traceback.format_tb(error.__traceback__))
         return respond(500, RETRY_LATER)
     for stored, duplicate in zip(events, duplicates, strict=True):
-        logs.log("INFO", "accepted", webhookId=stored.webhook_id, eventType=stored.event_type, duplicate=duplicate)
+        logs.log("INFO", "accepted", webhookId=stored.webhook_id, provider=stored.provider,
+                 eventType=stored.event_type, duplicate=duplicate)
     return accepted(provider, events, duplicates)
 
 
@@ -324,7 +332,8 @@ def stored_item(error: ClientError, event: Event, deps: Deps) -> dict[str, Any]:
 
 
 def enqueue(event: Event, deps: Deps) -> None:
-    message = contract.queue_message(event.webhook_id, contract.ITEM_TIMESTAMP, event.provider, event.event_type)
+    message = contract.queue_message(event.webhook_id, contract.ITEM_TIMESTAMP, event.provider, event.event_type,
+                                     trace=logs.current().get("traceId"))
     deps.sqs.send_message(QueueUrl=deps.config.queue_url, **message)
     try:
         deps.dynamodb.update_item(

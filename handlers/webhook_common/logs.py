@@ -1,18 +1,27 @@
 """One JSON object per line on stdout, which Lambda ships to CloudWatch Logs: the one logger every function
-writes through, so every field (ids and provider-controlled strings included) is redacted on the way out."""
+writes through, so every field (ids and provider-controlled strings included) is redacted on the way out.
+
+Every line carries the invocation's `requestId` and X-Ray `traceId`, and the `webhookId` once it is known
+(`bound`), so one webhook can be followed across the functions (`webhookctl logs --webhook ID`).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .contract.environment import LOG_LEVEL, ConfigError
 from .redact import redact
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+# Per invocation (and per thread: the local sandbox runs invocations side by side).
+_CONTEXT: contextvars.ContextVar[tuple[tuple[str, Any], ...]] = contextvars.ContextVar("log_context", default=())
 
 
 @functools.cache
@@ -24,9 +33,29 @@ def threshold() -> int:
         return LEVELS[LOG_LEVEL.default]
 
 
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Add FIELDS (requestId, traceId, webhookId) to every line logged inside the block."""
+    token = _CONTEXT.set(tuple({**dict(_CONTEXT.get()), **{k: v for k, v in fields.items() if v}}.items()))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def invocation(context: Any, trace_id: str | None = None) -> dict[str, Any]:
+    """The fields that name one invocation: Lambda's request id, and the X-Ray trace it belongs to."""
+    return {"requestId": getattr(context, "aws_request_id", None),
+            "traceId": trace_id or os.environ.get("_X_AMZN_TRACE_ID")}
+
+
+def current() -> dict[str, Any]:
+    return dict(_CONTEXT.get())
+
+
 def log(level: str, message: str, **fields: Any) -> None:
     if LEVELS[level] >= threshold():
-        write({"level": level, "message": message, **fields})
+        write({"level": level, "message": message, **current(), **fields})
 
 
 def write(record: dict[str, Any]) -> None:

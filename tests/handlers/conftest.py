@@ -102,7 +102,8 @@ class Aws:
         """Receive and delete every message on the processing queue, as SQS records for the processor."""
         records = []
         while batch := self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
         ).get("Messages", []):
             for message in batch:
                 records.append(sqs_record(message))

@@ -272,26 +272,41 @@ def remove(app: AppContext, suffix: str, yes: bool, provider: str, keep_newest: 
 @click.command()
 @suffix_option()
 @aws_options
-@click.option("--function", "-f", "function", type=click.Choice(["receiver", "processor", "audit"]),
-              required=True, help="Whose logs.")
+@click.option("--function", "-f", "function", type=click.Choice(sorted(_keys().LOG_GROUP_OUTPUTS)),
+              help="Whose logs (default with --webhook: every function's).")
+@click.option("--webhook", "webhook_id", help="Only the lines about this webhook (PROVIDER#EVENT_ID), across the "
+                                               "functions, in time order.")
 @click.option("--since", default="10m", show_default=True, help="30s, 10m, 2h, 1d, or an ISO 8601 time.")
-@click.option("--follow", is_flag=True, help="Keep polling for new events (Ctrl-C stops).")
+@click.option("--follow", is_flag=True, help="Keep printing new events (live tail; Ctrl-C stops).")
 @click.option("--filter", "pattern",
               help="A CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = \"ERROR\" }'.")
+@format_option
 @pass_app
-def logs(app: AppContext, suffix: str, function: str, since: str, follow: bool, pattern: str | None) -> None:
-    """A function's CloudWatch Logs events."""
+def logs(app: AppContext, suffix: str, function: str | None, webhook_id: str | None, since: str, follow: bool,
+         pattern: str | None, output_format: str) -> None:
+    """The functions' CloudWatch Logs events: one function's, or one webhook's across all of them."""
+    import json
+
     from webhookctl.operate import logs as log_events
 
+    if function is None and webhook_id is None:
+        raise click.UsageError("say whose logs: --function receiver|processor|audit, or --webhook ID")
+    if webhook_id and pattern:
+        raise click.UsageError("--webhook is itself a filter: drop --filter, or filter one --function")
     start_ms = log_events.parse_since(since, app.clock.time())
-    group = load_stack(app, suffix).require(_keys().LOG_GROUP_OUTPUTS[function])
+    stack = load_stack(app, suffix)
+    functions = [function] if function else [f for f in _keys().LOG_GROUP_OUTPUTS if stack.get(
+        _keys().LOG_GROUP_OUTPUTS[f])]
+    groups = {f: stack.require(_keys().LOG_GROUP_OUTPUTS[f]) for f in functions}
+    pattern = log_events.webhook_pattern(webhook_id) if webhook_id else pattern
     if follow:
-        events = log_events.follow(app.clients.logs, group, start_ms, pattern, sleep=app.clock.sleep)
+        events = log_events.follow(app.clients.logs, groups, start_ms, pattern, sleep=app.clock.sleep,
+                                   note=lambda line: click.echo(line, err=True))
     else:
-        events = log_events.fetch(app.clients.logs, group, start_ms, pattern)
+        events = iter(log_events.fetch_all(app.clients.logs, groups, start_ms, pattern))
     try:
         for event in events:
-            click.echo(event.line())
+            click.echo(json.dumps(event.as_json(), ensure_ascii=False) if output_format == "json" else event.line())
     except KeyboardInterrupt:
         return
 

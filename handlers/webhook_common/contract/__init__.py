@@ -65,15 +65,20 @@ def event_type_text(value: Any) -> str:
     return text[:MAX_EVENT_TYPE_LENGTH] if text and text.isprintable() else UNKNOWN_EVENT_TYPE
 
 
-def queue_message(webhook: str, timestamp: str, provider: str, event_type: str) -> dict[str, Any]:
-    """The SendMessage arguments (minus QueueUrl) for one stored event."""
-    return {
+def queue_message(webhook: str, timestamp: str, provider: str, event_type: str,
+                  trace: str | None = None) -> dict[str, Any]:
+    """The SendMessage arguments (minus QueueUrl) for one stored event; `trace` is the X-Ray trace header,
+    which SQS hands the processor as the record's AWSTraceHeader."""
+    message: dict[str, Any] = {
         "MessageBody": json.dumps({"webhookId": webhook, "timestamp": timestamp}, separators=(",", ":")),
         "MessageAttributes": {
             "provider": {"DataType": "String", "StringValue": provider},
             "eventType": {"DataType": "String", "StringValue": event_type},
         },
     }
+    if trace:
+        message["MessageSystemAttributes"] = {"AWSTraceHeader": {"DataType": "String", "StringValue": trace}}
+    return message
 
 
 def item_key(body: str) -> dict[str, dict[str, str]]:

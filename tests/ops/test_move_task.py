@@ -1,4 +1,5 @@
-"""SQS's message-move task (start, progress, cancel, failure) with botocore's Stubber: moto lacks these calls."""
+"""SQS's message-move task: start, progress, cancel and failure with botocore's Stubber (states the emulator's
+synchronous task never shows), and the whole command against the emulator, which implements the calls."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from tests.ops.conftest import FAKE_CREDENTIALS, REGION, SUFFIX, stubbed_cloudformation
+from tests.ops.conftest import (
+    FAKE_CREDENTIALS,
+    REGION,
+    SUFFIX,
+    contents,
+    drain,
+    fill,
+    stubbed_cloudformation,
+    webhook_message,
+)
 from webhookctl.cli import cli
 from webhookctl.edge.aws import AwsClients
 from webhookctl.edge.clock import Clock
@@ -106,13 +116,13 @@ def test_access_denied_or_server_error_means_unsupported(sqs, code, status):
         move_task_redrive(sqs, DLQ_ARN, QUEUE_ARN)
 
 
-def test_in_process_moto_not_implemented_means_unsupported():
-    from moto import mock_aws
+def test_not_implemented_means_unsupported():
+    class UnpatchedInProcessMoto:  # what moto raises for the calls it lacks (the emulator's patches add them)
+        def list_message_move_tasks(self, **kwargs):
+            raise NotImplementedError("The list_message_move_tasks action has not been implemented")
 
-    with mock_aws():
-        client = boto3.client("sqs", region_name=REGION)
-        with pytest.raises(MoveTaskUnsupported):
-            move_task_redrive(client, DLQ_ARN, QUEUE_ARN)
+    with pytest.raises(MoveTaskUnsupported, match="not implemented"):
+        move_task_redrive(UnpatchedInProcessMoto(), DLQ_ARN, QUEUE_ARN)
 
 
 def test_cli_uses_the_move_task_without_filters(sqs):
@@ -129,3 +139,20 @@ def test_cli_uses_the_move_task_without_filters(sqs):
     assert result.exit_code == 0, result.output
     assert result.stdout == "moved 10, failed 0, skipped 0 (move task)\n"
     assert result.stderr == "move task COMPLETED: 10 of 10 moved\n"
+
+
+@pytest.mark.slow
+def test_cli_redrives_the_emulators_dlq_with_the_move_task(pipeline):
+    # GIVEN fifteen webhook messages on the DLQ of a pipeline on the emulator
+    originals = [webhook_message(i, provider=("stripe", "adyen")[i % 2]) for i in range(15)]
+    fill(pipeline.sqs, pipeline.dlq_url, originals)
+    # WHEN redrive runs with no filter, limit or dry run
+    result = pipeline.invoke("dlq", "redrive", "--suffix", SUFFIX)
+    # THEN SQS's move task did it (the emulator's is complete when StartMessageMoveTask returns) and moved
+    # every message, body and attributes intact
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "moved 15, failed 0, skipped 0 (move task)\n"
+    assert result.stderr == "move task COMPLETED: 15 of 15 moved\n"
+    assert pipeline.counts(pipeline.dlq_url) == (0, 0, 0)
+    assert contents(drain(pipeline.sqs, pipeline.queue_url)) == contents(
+        [{"Body": m["MessageBody"], "MessageAttributes": m["MessageAttributes"]} for m in originals])

@@ -25,6 +25,7 @@ from webhookctl.handlers.webhook_common.contract import secrets as secrets_docum
 from webhookctl.handlers.webhook_common.contract import stack as keys
 from webhookctl.tryit import apigw
 from webhookctl.tryit.console import Tracker
+from webhookctl.tryit.emulator.inprocess import InProcessAws, streams_client
 from webhookctl.tryit.functions import (
     Capture,
     LocalFunction,
@@ -34,13 +35,6 @@ from webhookctl.tryit.functions import (
     warm,
 )
 from webhookctl.tryit.gateway import Gateway
-from webhookctl.tryit.harness import (
-    InProcessAws,
-    detach_stream_mappings,
-    speed_up_emulated_sqs,
-    speed_up_emulated_stream_reads,
-    streams_client,
-)
 from webhookctl.tryit.pollers import DepthAlarm, QueuePoller, StreamPoller, run_loop
 from webhookctl.tryit.state import DUMMY_CREDENTIALS
 
@@ -182,8 +176,6 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
     environment, in_process = Environment(), None
     try:
         emulator = start_emulator(port=0)
-        speed_up_emulated_sqs()
-        speed_up_emulated_stream_reads()
     except BaseException:
         gateway.stop()
         raise
@@ -352,7 +344,6 @@ def take_over_mappings(lambda_client: Any, outputs: dict[str, str]) -> dict[str,
                 FunctionName=outputs[function.key])["EventSourceMappings"]:
             lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
             mappings[mapping["EventSourceArn"]] = mapping
-    detach_stream_mappings(outputs[keys.TABLE_NAME.key])
     return mappings
 
 

@@ -1,0 +1,119 @@
+"""API Gateway: the Deployment's Ref, the Stage and RequestValidator types moto's CloudFormation lacks, and the
+emulated account's CloudWatch Logs role (an account preset, not a moto gap)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhookctl.tryit.emulator.cloudformation import register_model
+from webhookctl.tryit.emulator.probe import ACCOUNT, Probe, rest_api
+
+
+def patch_deployment_ref() -> None:
+    """Ref(AWS::ApiGateway::Deployment) must be the deployment id (moto gives a Python object's repr, which the
+    Stage then stores, and GetStages fails)."""
+    from moto.apigateway.models import Deployment
+
+    Deployment.physical_resource_id = property(lambda self: self.id)
+
+
+def deployment_ref_is_not_its_id(aws: Probe) -> bool:
+    """Ref(Deployment) is not the id GetDeployments lists."""
+    outputs = aws.create_stack(rest_api(), outputs=["Api", "ApiDeployment"])
+    deployments = aws.client("apigateway").get_deployments(restApiId=outputs["Api"])["items"]
+    return outputs.get("ApiDeployment") not in {d["id"] for d in deployments}
+
+
+def patch_stage_model() -> None:
+    """AWS::ApiGateway::Stage as a real stage with its tracing setting (moto skips the type, and only makes a
+    bare stage from a Deployment's StageName)."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class StageModel(CloudFormationModel):
+        def __init__(self, rest_api_id: str, name: str) -> None:
+            self.rest_api_id, self.name = rest_api_id, name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGateway::Stage"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                            account_id: str, region_name: str, **kwargs: Any) -> StageModel:
+            props = cloudformation_json["Properties"]
+            backend = apigateway_backends[account_id][region_name]
+            backend.create_stage(props["RestApiId"], props["StageName"], props["DeploymentId"],
+                                 variables=props.get("Variables"), description=props.get("Description", ""),
+                                 tracing_enabled=props.get("TracingEnabled"))
+            return cls(props["RestApiId"], props["StageName"])
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            backend = apigateway_backends[account_id][region_name]
+            if self.rest_api_id in backend.apis:
+                backend.delete_stage(self.rest_api_id, self.name)
+
+    register_model(StageModel)
+
+
+def cloudformation_ignores_stages(aws: Probe) -> bool:
+    """A Ref to an AWS::ApiGateway::Stage resolves to nothing."""
+    return aws.ignores("AWS::ApiGateway::Stage", {"RestApiId": {"Ref": "Api"}, "StageName": "probe",
+                                                  "DeploymentId": {"Ref": "ApiDeployment"}}, **rest_api())
+
+
+def patch_request_validator_model() -> None:
+    """AWS::ApiGateway::RequestValidator as a real validator; Ref = its id, as in AWS."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class RequestValidatorModel(CloudFormationModel):
+        def __init__(self, validator_id: str) -> None:
+            self.validator_id = validator_id
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGateway::RequestValidator"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.validator_id
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                            account_id: str, region_name: str, **kwargs: Any) -> RequestValidatorModel:
+            props = cloudformation_json["Properties"]
+            validator = apigateway_backends[account_id][region_name].create_request_validator(
+                props["RestApiId"], props.get("Name", resource_name), props.get("ValidateRequestBody"),
+                props.get("ValidateRequestParameters"))
+            return cls(validator.id)
+
+    register_model(RequestValidatorModel)
+
+
+def cloudformation_ignores_request_validators(aws: Probe) -> bool:
+    """A Ref to an AWS::ApiGateway::RequestValidator resolves to nothing."""
+    return aws.ignores("AWS::ApiGateway::RequestValidator", {"RestApiId": {"Ref": "Api"}, "Name": "probe",
+                                                             "ValidateRequestBody": True},
+                       Api={"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "probe"}})
+
+
+def preset_cloudwatch_logs_role() -> None:
+    """The emulated account is one where API Gateway already has its CloudWatch Logs role.
+
+    On AWS that is a once-per-account-and-region setting (deploy's preflight asks for it) that a fresh account
+    lacks too, so this is a property of the account the emulator plays, not a moto gap.
+    """
+    from moto.apigateway import models
+
+    original = models.Account.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.cloudwatch_role_arn = f"arn:aws:iam::{ACCOUNT}:role/apigateway-cloudwatch-logs"
+
+    models.Account.__init__ = init

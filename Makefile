@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEPS   := setup.cfg pyproject.toml handlers/layer/requirements.txt
+# checkov pins boto3 1.35 and the project needs 1.44, so it gets a venv of its own (inside .venv/, so
+# `make clean` and .gitignore cover it); tests/templates/test_checkov.py runs it as a subprocess.
+CHECKOV_VENV  := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_REQS  := tests/templates/checkov-requirements.txt
 
 .PHONY: render test lint bench local clean
 
@@ -16,11 +21,20 @@ $(STAMP): $(DEPS)
 	 } > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; exit 1; }
 	@touch $@
 
+$(CHECKOV_STAMP): $(CHECKOV_REQS)
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@echo "setting up $(CHECKOV_VENV) (log: $(CHECKOV_VENV)/install.log)" >&2
+	@{ $(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check --upgrade pip && \
+	   $(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check -r $(CHECKOV_REQS); \
+	 } > $(CHECKOV_VENV)/install.log 2>&1 || { cat $(CHECKOV_VENV)/install.log >&2; exit 1; }
+	@touch $@
+
 render: $(STAMP)
 	@$(BIN)/webhookctl render
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# CHECKOV_BIN makes the checkov test fail, not skip, if that venv is missing.
+test: $(STAMP) $(CHECKOV_STAMP)
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV)/bin/checkov) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check webhookctl templates handlers tests

@@ -10,7 +10,7 @@ from troposphere import GetAtt, Sub, Template
 from troposphere import cloudwatch as cw
 from troposphere import sns as tsns
 
-from webhookctl.handlers.webhook_common.contract import names
+from webhookctl.handlers.webhook_common.contract import metrics, names
 from webhookctl.handlers.webhook_common.contract import stack as outputs
 
 from .api import STAGE_NAME, Api
@@ -65,6 +65,10 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
             f"{kind.capitalize()}Errors", output, "AWS/Lambda", "Errors",
             [cw.MetricDimension(Name="FunctionName", Value=function.function.ref())],
             "Sum", 60, 1, f"The {kind} function raised errors")
+    by_output[outputs.PUBLISH_FAILED_ALARM] = alarm.metric(
+        "PublishFailed", outputs.PUBLISH_FAILED_ALARM, metrics.NAMESPACE, metrics.PUBLISH_FAILED,
+        [cw.MetricDimension(Name=metrics.STACK, Value=s.stack_name)], "Sum", 300, 1,
+        "EventBridge refused payment events; each is retried and reaches the DLQ if refusals persist")
     return Alarms(topic, by_output)
 
 

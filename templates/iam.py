@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import awacs.dynamodb as ddb
+import awacs.events as events
 import awacs.kms as kms
 import awacs.logs as logs
 import awacs.secretsmanager as sm
@@ -10,10 +11,11 @@ import awacs.sqs as sqs
 import awacs.xray as xray
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Sub, Template
+from troposphere import GetAtt, Template
 from troposphere import iam as tiam
 from troposphere import logs as tlogs
 
+from .bus import Bus
 from .common import service
 from .keys import Keys
 from .queues import Queues
@@ -49,7 +51,7 @@ def use_key(keys: Keys, actions: list, via: tuple[str, ...]) -> Statement:
                      Condition=Condition(StringEquals("kms:ViaService", [service(v) for v in via])))
 
 
-def receiver_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def receiver_statements(storage: Storage, queues: Queues, keys: Keys, bus: Bus) -> list[Statement]:
     return [
         Statement(Sid="StoreWebhooks", Effect=Allow,
                   Action=[ddb.GetItem, ddb.PutItem, ddb.Query, ddb.UpdateItem],
@@ -62,7 +64,7 @@ def receiver_statements(storage: Storage, queues: Queues, keys: Keys) -> list[St
     ]
 
 
-def processor_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def processor_statements(storage: Storage, queues: Queues, keys: Keys, bus: Bus) -> list[Statement]:
     return [
         Statement(Sid="ConsumeProcessingQueue", Effect=Allow,
                   Action=[sqs.ReceiveMessage, sqs.DeleteMessage, sqs.ChangeMessageVisibility,
@@ -70,18 +72,20 @@ def processor_statements(storage: Storage, queues: Queues, keys: Keys) -> list[S
                   Resource=[GetAtt(queues.processing, "Arn")]),
         Statement(Sid="ProcessWebhooks", Effect=Allow, Action=[ddb.GetItem, ddb.UpdateItem],
                   Resource=[GetAtt(storage.table, "Arn")]),
+        Statement(Sid="PublishPaymentEvents", Effect=Allow, Action=[events.PutEvents],
+                  Resource=[GetAtt(bus.bus, "Arn")]),
         use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),
     ]
 
 
-def audit_statements(storage: Storage, queues: Queues, keys: Keys) -> list[Statement]:
+def audit_statements(storage: Storage, queues: Queues, keys: Keys, bus: Bus) -> list[Statement]:
     return [
         Statement(Sid="ReadTableStream", Effect=Allow,
                   Action=[ddb.DescribeStream, ddb.GetRecords, ddb.GetShardIterator],
                   Resource=[GetAtt(storage.table, "StreamArn")]),
-        # ListStreams names the table's streams; scoped to them rather than "*".
-        Statement(Sid="ListTableStreams", Effect=Allow, Action=[ddb.ListStreams],
-                  Resource=[Sub("${WebhookTable.Arn}/stream/*", WebhookTable=GetAtt(storage.table, "Arn"))]),
+        # Lambda's DynamoDB event source mapping calls ListStreams with the function's role, and ListStreams
+        # has no resource-level permissions: "*" is the only resource it accepts (a stream ARN grants nothing).
+        Statement(Sid="ListStreams", Effect=Allow, Action=[ddb.ListStreams], Resource=["*"]),
         Statement(Sid="RecordFailedBatches", Effect=Allow, Action=[sqs.SendMessage],
                   Resource=[GetAtt(queues.audit_failures, "Arn")]),
         use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),

@@ -20,15 +20,16 @@ from troposphere import kms as tkms
 
 from webhookctl.handlers.webhook_common.contract import names
 
-from .common import account_arn, root_principal, service
+from .common import account_arn, event_bus_arn, keep_on_delete, root_principal, service, waf_log_group_name
 from .settings import Settings
 
 # Key administration for the account (IAM decides who). Data-plane use is granted separately below,
-# so even an account admin can only use the key through the stack's services.
+# so even an account admin can only use the key through the stack's services. kms:ListAliases is not here:
+# it has no key resource, so only IAM policies can grant it.
 ADMIN_ACTIONS = [
     kms.CancelKeyDeletion, kms.CreateAlias, kms.DeleteAlias, kms.DescribeKey, kms.DisableKey,
     kms.DisableKeyRotation, kms.EnableKey, kms.EnableKeyRotation, kms.GetKeyPolicy,
-    kms.GetKeyRotationStatus, kms.ListAliases, kms.ListGrants, kms.ListKeyPolicies, kms.ListKeyRotations,
+    kms.GetKeyRotationStatus, kms.ListGrants, kms.ListKeyPolicies, kms.ListKeyRotations,
     kms.ListResourceTags, kms.PutKeyPolicy, kms.RevokeGrant, kms.RetireGrant, kms.RotateKeyOnDemand,
     kms.ScheduleKeyDeletion, kms.TagResource, kms.UntagResource, kms.UpdateAlias, kms.UpdateKeyDescription,
 ]
@@ -51,8 +52,8 @@ def add_keys(t: Template, s: Settings) -> Keys:
         EnableKeyRotation=True,
         PendingWindowInDays=7,
         KeyPolicy=_key_policy(s),
-        DeletionPolicy="Delete",
-        UpdateReplacePolicy="Delete",
+        # A retained table or log group is unreadable without the key that encrypts it.
+        **keep_on_delete(s.retain_data),
     ))
     alias = t.add_resource(tkms.Alias("EncryptionKeyAlias", AliasName=f"alias/{s.stack_name}",
                                       TargetKeyId=key.ref()))
@@ -74,6 +75,7 @@ def _key_policy(s: Settings) -> PolicyDocument:
                   Condition=Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", [
                       account_arn("logs", f"log-group:{names.function_log_group('*', s.suffix)}"),
                       account_arn("logs", f"log-group:/aws/apigateway/{s.stack_name}-*"),
+                      account_arn("logs", f"log-group:{waf_log_group_name(s.stack_name)}"),
                   ]))),
         # Without this grant an alarm deploys cleanly but its notifications to the encrypted topic are
         # dropped: CloudWatch must encrypt the message with this key when it publishes.
@@ -84,6 +86,15 @@ def _key_policy(s: Settings) -> PolicyDocument:
                       StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
                       ArnLike("aws:SourceArn", account_arn("cloudwatch", f"alarm:{names.alarm_name('*', s.suffix)}")),
                   ])),
+        # An encrypted bus (and its archive) is unusable until EventBridge may use the key for that bus alone;
+        # PutEvents callers need no key permissions of their own.
+        Statement(Sid="EventBridgeDescribesKey", Effect=Allow, Principal=Principal("Service", "events.amazonaws.com"),
+                  Action=[kms.DescribeKey], Resource=["*"]),
+        Statement(Sid="EventBridgeEncryptsStackBus", Effect=Allow,
+                  Principal=Principal("Service", "events.amazonaws.com"),
+                  Action=[kms.GenerateDataKey, kms.Decrypt, kms.Action("ReEncrypt*")], Resource=["*"],
+                  Condition=Condition(StringEquals("kms:EncryptionContext:aws:events:event-bus:arn",
+                                                   event_bus_arn(s.suffix)))),
     ])
 
 

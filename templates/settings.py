@@ -18,12 +18,17 @@ from webhookctl.handlers.webhook_common.contract import environment as env
 from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract.names import SUFFIX_PATTERN, SUFFIX_RULE
 
+from . import provider_ranges
+
+ACCOUNT_PATTERN = re.compile(r"^[0-9]{12}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
 # WAF rate-based rules evaluate over one of these windows.
 WAF_WINDOWS = (60, 120, 300, 600)
+# What the AWS managed rule groups do with a match: block, or only count it (to try them on live traffic).
+WAF_MANAGED_ACTIONS = ("block", "count")
 
 
 class SettingsError(ValueError):
@@ -38,6 +43,10 @@ def _one_of(values: tuple[int, ...]) -> tuple[Callable[[Any], bool], str]:
     return (lambda v: v in values), "one of " + ", ".join(map(str, values))
 
 
+def _choice(values: tuple[str, ...]) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: v in values), "one of " + ", ".join(values)
+
+
 def _setting(default: Any, rule: tuple[Callable[[Any], bool], str] | None, doc: str) -> Any:
     return field(default=default, metadata={"rule": rule, "doc": doc})
 
@@ -49,6 +58,10 @@ def _env_setting(variable: env.EnvVar) -> Any:
 
 def _valid_emails(values: tuple[str, ...]) -> bool:
     return all(EMAIL_PATTERN.match(v) for v in values)
+
+
+def _valid_accounts(values: tuple[str, ...]) -> bool:
+    return all(ACCOUNT_PATTERN.match(v) for v in values)
 
 
 def _valid_cidrs(values: tuple[str, ...]) -> bool:
@@ -102,6 +115,26 @@ class Settings:
     api_5xx_alarm_threshold: int = _setting(5, _between(1, 1000000), "API 5XX responses per 5 min that alarm")
     receiver_latency_ms: int = _setting(
         100, _between(1, 29000), "expected receiver latency, ms (for the capacity check only)")
+    waf_managed_rules_action: str = _setting(
+        "block", _choice(WAF_MANAGED_ACTIONS),
+        "what the AWS managed WAF rule groups (known bad inputs, IP reputation) do with a match: block, or "
+        "count (only log it, to try the rules on live traffic)")
+    provider_cidrs: tuple[str, ...] = _setting(
+        (), None,
+        "if set, only these sources may call the API (a resource policy denies every other IP): comma-separated "
+        "IPv4/IPv6 CIDRs and provider names from templates/provider_ranges.py (" + ", ".join(
+            sorted(provider_ranges.PUBLISHED)) + "); empty: any source. Signatures are still checked")
+    retain_data: bool = _setting(
+        False, None, "keep the table, the key and the audit log group when the stack is deleted or replaces them")
+    audit_log_retention_days: int = _setting(
+        365, _one_of(LOG_RETENTION_DAYS), "audit function log retention, days (PCI DSS 10.5.1: at least a year)")
+
+    publish_ignored: bool = _setting(env.PUBLISH_IGNORED.default, None, env.PUBLISH_IGNORED.doc)
+    event_archive_days: int = _setting(
+        30, _between(0, 3650), "days the bus's archive keeps every published event for replay; 0: no archive")
+    consumer_accounts: tuple[str, ...] = _setting(
+        (), (_valid_accounts, "comma-separated 12-digit AWS account ids"),
+        "other accounts that may create rules on the bus to route its events to themselves")
 
     def __post_init__(self) -> None:
         problems = [p for f in dataclasses.fields(self) if (p := _check_field(self, f))]
@@ -121,6 +154,7 @@ class Settings:
         if self.processing_retention_days > self.dlq_retention_days:
             problems.append("processing_retention_days must not exceed dlq_retention_days: SQS keeps a "
                             "message's original enqueue time when it moves to the DLQ")
+        problems.extend(provider_ranges.entry_problems(self.provider_cidrs))
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -157,6 +191,8 @@ class Settings:
 def _check_field(settings: Settings, f: dataclasses.Field) -> str | None:
     rule = f.metadata.get("rule")
     value = getattr(settings, f.name)
+    if f.type in ("bool", bool):
+        return None if isinstance(value, bool) else f"{f.name}={value!r} must be true or false"
     expected = str if f.type in ("str", str) else tuple if "tuple" in str(f.type) else int
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
         return f"{f.name}={value!r} must be {rule[1] if rule else 'an integer'}"
@@ -169,6 +205,10 @@ def _check_field(settings: Settings, f: dataclasses.Field) -> str | None:
 def _coerce(f: dataclasses.Field, raw: str) -> Any:
     if "tuple" in str(f.type):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if f.type in ("bool", bool):
+        if raw.strip().lower() not in ("true", "false"):
+            raise SettingsError(f"{f.name}={raw!r} must be true or false")
+        return raw.strip().lower() == "true"
     if f.type in ("int", int):
         try:
             return int(raw)
@@ -182,5 +222,14 @@ def describe_settings() -> list[tuple[str, str, str]]:
     rows = []
     for f in dataclasses.fields(Settings):
         default = ",".join(f.default) if isinstance(f.default, tuple) else str(f.default)
+        default = default.lower() if isinstance(f.default, bool) else default
         rows.append((f.name, default or "(none)", f.metadata["doc"]))
     return rows
+
+
+def retention_notice(settings: Settings) -> str | None:
+    """The one line deploy prints when deleting the stack would leave data behind, else None."""
+    if not settings.retain_data:
+        return None
+    return (f"retain_data=true: the table {names.table_name(settings.suffix)}, the KMS key and the audit log group "
+            f"{names.function_log_group('audit', settings.suffix)} stay when the stack is deleted")

@@ -11,6 +11,7 @@ from webhookctl.handlers.webhook_common.contract import stack as out
 
 from .alarms import Alarms, add_alarms
 from .api import Api, add_api, webhook_base_url
+from .bus import Bus, add_bus
 from .functions import Artifacts, Functions, add_functions
 from .keys import Keys, add_keys
 from .queues import Queues, add_queues
@@ -26,11 +27,12 @@ def build_template(s: Settings) -> Template:
     keys = add_keys(t, s)
     storage = add_storage(t, s, keys)
     queues = add_queues(t, s, keys)
-    functions = add_functions(t, s, artifacts, keys, storage, queues)
+    bus = add_bus(t, s, keys)
+    functions = add_functions(t, s, artifacts, keys, storage, queues, bus)
     api = add_api(t, s, keys, functions.receiver)
     add_waf(t, s, api)
     alarms = add_alarms(t, s, keys, queues, functions, api)
-    _add_outputs(t, keys, storage, queues, functions, api, alarms)
+    _add_outputs(t, keys, storage, queues, bus, functions, api, alarms)
     return t
 
 
@@ -45,8 +47,8 @@ def _add_parameters(t: Template) -> Artifacts:
     )
 
 
-def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, functions: Functions, api: Api,
-                 alarms: Alarms) -> None:
+def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, bus: Bus, functions: Functions,
+                 api: Api, alarms: Alarms) -> None:
     values = {
         out.WEBHOOK_URL: webhook_base_url(api),
         out.TABLE_NAME: storage.table.ref(),
@@ -56,6 +58,8 @@ def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, func
         out.DEAD_LETTER_QUEUE_URL: queues.dead_letter.ref(),
         out.DEAD_LETTER_QUEUE_ARN: GetAtt(queues.dead_letter, "Arn"),
         out.AUDIT_FAILURE_QUEUE_URL: queues.audit_failures.ref(),
+        out.EVENT_BUS_NAME: bus.bus.ref(),
+        out.EVENT_BUS_ARN: GetAtt(bus.bus, "Arn"),
         out.ALERT_TOPIC_ARN: alarms.topic.ref(),
         out.SIGNING_SECRET_ARN: storage.secret.ref(),
         out.KEY_ARN: GetAtt(keys.key, "Arn"),

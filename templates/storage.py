@@ -11,6 +11,7 @@ from troposphere import secretsmanager as sm
 from webhookctl.handlers.webhook_common import contract
 from webhookctl.handlers.webhook_common.contract import names, store
 
+from .common import keep_on_delete
 from .keys import Keys
 from .settings import Settings
 
@@ -56,8 +57,7 @@ def add_storage(t: Template, s: Settings, keys: Keys) -> Storage:
             PointInTimeRecoveryEnabled=True),
         TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=contract.TTL_ATTRIBUTE, Enabled=True),
         DeletionProtectionEnabled=False,
-        DeletionPolicy="Delete",
-        UpdateReplacePolicy="Delete",
+        **keep_on_delete(s.retain_data),
     ))
     secret = t.add_resource(sm.Secret(
         "SigningSecrets",

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import ACCOUNT, REGION, emulator_app
 from webhookctl.cli import cli
+from webhookctl.handlers.webhook_common.contract import stack as contract_stack
 from webhookctl.stack.deploy import PackageConfig
 
 pytestmark = pytest.mark.slow
@@ -47,12 +48,16 @@ def test_resources_moto_ignores_exist_and_their_refs_resolve(app: Any, run: Call
     stages = app.clients.client("apigateway").get_stages(restApiId=api_id)["item"]
     receiver = app.clients.client("lambda").get_function_configuration(FunctionName=outputs["ReceiverFunctionName"])
     assert secret["Name"] == f"webhook-signing-secrets-{SUFFIX}"
-    assert alarms == {v for k, v in outputs.items() if k.endswith("AlarmName")} and len(alarms) == 7
+    assert alarms == {outputs[o.key] for o in contract_stack.with_role(contract_stack.ALARM)} and len(alarms) == 8
     assert [s["stageName"] for s in stages] == ["live"]
     assert receiver["Environment"]["Variables"]["SIGNING_SECRETS_ARN"] == outputs["SigningSecretArn"]
     assert (receiver["Architectures"], receiver["TracingConfig"]) == (["arm64"], {"Mode": "Active"})
     assert [layer["Arn"] for layer in receiver["Layers"]] == [
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{STACK}-deps:1"]
+    processor = app.clients.client("lambda").get_function_configuration(FunctionName=outputs["ProcessorFunctionName"])
+    bus = app.clients.client("events").describe_event_bus(Name=outputs["EventBusName"])
+    assert processor["Environment"]["Variables"]["EVENT_BUS_NAME"] == bus["Name"] == f"payment-events-{SUFFIX}"
+    assert outputs["EventBusArn"] == bus["Arn"]
 
 
 class OnePackagePip:

@@ -34,7 +34,8 @@ def test_json_format_suffix_and_sets(runner):
     assert result.exit_code == 0 and result.stderr == ""
     resources = json.loads(result.stdout)["Resources"]
     assert resources["ReceiverFunction"]["Properties"]["ReservedConcurrentExecutions"] == 120
-    assert resources["WebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]["Limit"] == 2000
+    (rate,) = [r for r in resources["WebAcl"]["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]]
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 2000
     assert resources["WebhookTable"]["Properties"]["TableName"] == "PaymentWebhooks-prod"
 
 
@@ -71,8 +72,9 @@ def test_list_settings(runner):
 
 def test_version(runner):
     from webhookctl import __version__
+    from webhookctl.handlers.webhook_common.contract import VERSION
 
-    assert runner.invoke(cli, ["--version"]).stdout == f"webhookctl, version {__version__}\n"
+    assert runner.invoke(cli, ["--version"]).stdout.startswith(f"webhookctl {__version__} (stack contract {VERSION}")
 
 
 @pytest.mark.parametrize("args", [["render"], ["--help"], ["deploy", "--help"], ["dlq", "--help"]])

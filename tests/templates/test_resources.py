@@ -67,10 +67,34 @@ def test_layer_is_arm64_python311_from_the_artifact_bucket(resources):
 
 def test_log_groups_have_retention_and_the_key(resources):
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    assert len(groups) == 4
-    for group in groups.values():
-        assert group["Properties"]["RetentionInDays"] == 30
+    assert len(groups) == 5
+    for logical_id, group in groups.items():
+        # the audit trail keeps a year (PCI DSS 10.5.1), the rest log_retention_days
+        assert group["Properties"]["RetentionInDays"] == (365 if logical_id == "AuditLogGroup" else 30), logical_id
         assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+
+
+def test_log_retentions_follow_their_settings():
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    groups = of_type(rendered(Settings.from_overrides({"log_retention_days": "90", "audit_log_retention_days": "400"}))
+                     ["Resources"], "AWS::Logs::LogGroup")
+    assert {k: g["Properties"]["RetentionInDays"] for k, g in groups.items()} == {
+        "ReceiverLogGroup": 90, "ProcessorLogGroup": 90, "AuditLogGroup": 400, "ApiAccessLogGroup": 90,
+        "WafLogGroup": 90}
+
+
+def test_retain_data_keeps_the_table_the_key_and_the_audit_logs_only(resources):
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    kept = rendered(Settings.from_overrides({"retain_data": "true"}, suffix="qa7"))["Resources"]
+    retained = {k for k, r in kept.items()
+                if (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) == ("Retain", "Retain")}
+    assert retained == {"WebhookTable", "EncryptionKey", "AuditLogGroup"}
+    for logical_id in set(kept) - retained:  # the rest exactly as without retain_data
+        assert kept[logical_id] == resources[logical_id], logical_id
 
 
 def test_table_billing_stream_encryption_keys_recovery_ttl(resources):
@@ -170,7 +194,7 @@ def test_lambda_permission_is_scoped_to_this_api(resources):
 def test_waf_rate_rule_trusted_cidrs_and_stage_association(resources):
     acl = props(resources, "WebAcl")
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    (rule,) = acl["Rules"]
+    (rule,) = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
     rate = rule["Statement"]["RateBasedStatement"]
     assert (rate["Limit"], rate["EvaluationWindowSec"], rate["AggregateKeyType"]) == (600, 300, "IP")
     assert rule["Action"] == {"Block": {}}
@@ -184,9 +208,91 @@ def test_waf_rate_rule_trusted_cidrs_and_stage_association(resources):
                                                         "Stage": {"Ref": "ApiStage"}}
 
 
+def test_waf_managed_rule_groups_come_first_and_block_by_default(resources):
+    rules = sorted(props(resources, "WebAcl")["Rules"], key=lambda r: r["Priority"])
+    assert [(r["Priority"], r["Name"]) for r in rules] == [
+        (1, "aws-ip-reputation"), (2, "aws-known-bad-inputs"), (3, "rate-limit-per-ip")]
+    for rule, group in zip(rules, ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet"),
+                           strict=False):
+        assert rule["Statement"] == {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}}
+        assert rule["OverrideAction"] == {"None": {}} and "Action" not in rule  # a group's rules keep their verdicts
+        visibility = rule["VisibilityConfig"]
+        assert visibility["CloudWatchMetricsEnabled"] and visibility["SampledRequestsEnabled"]
+
+
+def test_waf_managed_rules_can_only_count():
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    acl = props(rendered(Settings.from_overrides({"waf_managed_rules_action": "count"}))["Resources"], "WebAcl")
+    assert [r.get("OverrideAction") for r in sorted(acl["Rules"], key=lambda r: r["Priority"])] == [
+        {"Count": {}}, {"Count": {}}, None]
+
+
+def test_waf_logs_go_to_an_encrypted_group_with_every_signature_header_redacted(resources):
+    from webhookctl.handlers.webhook_common.providers import PROVIDERS, sign_request
+
+    group = props(resources, "WafLogGroup")
+    assert group["LogGroupName"] == "aws-waf-logs-payment-webhooks-qa7"  # WAF requires the prefix
+    logging = props(resources, "WafLogging")
+    assert logging["ResourceArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+    # the documented ARN form, without GetAtt Arn's ":*"
+    assert logging["LogDestinationConfigs"] == [{"Fn::Sub": [
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Logs}",
+        {"Logs": {"Ref": "WafLogGroup"}}]}]
+    redacted = [field["SingleHeader"]["Name"] for field in logging["RedactedFields"]]
+    assert sorted(redacted) == sorted({
+        "stripe-signature", "x-square-hmacsha256-signature", "cko-signature", "authorization", "x-razorpay-signature",
+        "paddle-signature", "x-hub-signature-256", "webhook-signature"})
+    assert len(redacted) <= 100  # WAF's limit on RedactedFields
+    # every header a provider signs with (or sends a shared secret in) is among them
+    secrets = {"adyen": "00112233445566778899aabbccddeeff"}  # Adyen's keys are hex; Standard Webhooks' base64
+    options = {"authorization": "shared", "notificationUrl": "https://example.com/"}
+    sent = {name.lower() for provider in PROVIDERS for name in sign_request(
+        provider, b"{\"notificationItems\": []}", secrets.get(provider, "whsec_c2VjcmV0c2VjcmV0"), 1_700_000_000,
+        options)[1]}
+    assert {h for h in sent if "signature" in h or h == "authorization"} == set(redacted)
+
+
+def test_no_resource_policy_unless_provider_cidrs_is_set(resources):
+    assert "Policy" not in props(resources, "WebhookApi")
+
+
+def test_provider_cidrs_allow_only_those_sources():
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+    from webhookctl.templates.provider_ranges import PUBLISHED
+
+    api = props(rendered(Settings.from_overrides({"provider_cidrs": "square, 2001:db8::/32,192.0.2.7"}))["Resources"],
+                "WebhookApi")
+    anywhere = ["execute-api:/*"]
+    assert api["Policy"] == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Invoke", "Effect": "Allow", "Principal": "*", "Action": ["execute-api:Invoke"], "Resource": anywhere},
+        {"Sid": "DenyOtherSources", "Effect": "Deny", "Principal": "*", "Action": ["execute-api:Invoke"],
+         "Resource": anywhere, "Condition": {"NotIpAddress": {"aws:SourceIp": [
+             "34.202.99.168/32", "54.245.1.154/32", "192.0.2.7/32", "2001:db8::/32"]}}}]}
+    allowed = api["Policy"]["Statement"][1]["Condition"]["NotIpAddress"]["aws:SourceIp"]
+    assert set(PUBLISHED["square"].cidrs) <= set(allowed)
+
+
+def test_a_changed_source_list_reaches_the_stage_through_a_new_deployment(resources):
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    def deployment(overrides: dict) -> str:
+        (name,) = of_type(rendered(Settings.from_overrides(overrides, suffix="qa7"))["Resources"],
+                          "AWS::ApiGateway::Deployment")
+        return name
+
+    (unrestricted,) = of_type(resources, "AWS::ApiGateway::Deployment")
+    stripe, github = deployment({"provider_cidrs": "stripe"}), deployment({"provider_cidrs": "github"})
+    assert len({unrestricted, stripe, github}) == 3
+    assert deployment({"provider_cidrs": "stripe"}) == stripe  # same list, same deployment: no needless redeploy
+
+
 def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 8
     for alarm in alarms.values():
         p = alarm["Properties"]
         assert p["AlarmActions"] == p["OKActions"] == [{"Ref": "AlertTopic"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from webhookctl.templates import Settings, SettingsError
+from webhookctl.templates.settings import describe_settings, retention_notice
 
 
 def test_defaults_are_the_seeds():
@@ -39,6 +40,16 @@ def test_overrides_are_coerced_by_type():
     ({"processor_max_concurrency": "6"}, "processor_max_concurrency=6 must not exceed processor_reserved"),
     ({"processor_reserved_concurrency": "1"}, "processor_reserved_concurrency=1 must be an integer from 2"),
     ({"processing_retention_days": "14", "dlq_retention_days": "7"}, "must not exceed dlq_retention_days"),
+    ({"waf_managed_rules_action": "allow"}, "waf_managed_rules_action='allow' must be one of block, count"),
+    ({"provider_cidrs": "adyen"}, "provider_cidrs='adyen': Adyen publishes no list of webhook IPs"),
+    ({"provider_cidrs": "stripe,Checkout"}, "provider_cidrs='Checkout': Checkout.com publishes its webhook IPs"),
+    ({"provider_cidrs": "10.0.0.1/8"}, "provider_cidrs='10.0.0.1/8' must be an IPv4 or IPv6 CIDR such as 192.0.2.0/24, "
+                                       "or a provider with a published list: github, paddle, paddle-sandbox"),
+    ({"provider_cidrs": "stipe"}, "provider_cidrs='stipe' must be an IPv4 or IPv6 CIDR"),
+    ({"provider_cidrs": ",".join(f"2001:db8:{n:x}::/48" for n in range(151))},
+     "provider_cidrs expands to 151 CIDRs; at most 150 fit in an API Gateway resource policy"),
+    ({"retain_data": "yes"}, "retain_data='yes' must be true or false"),
+    ({"audit_log_retention_days": "8"}, "audit_log_retention_days=8 must be one of 1, 3, 5, 7, 14"),
 ])
 def test_each_rule_is_stated_when_broken(overrides, message):
     with pytest.raises(SettingsError, match=None) as error:
@@ -57,3 +68,28 @@ def test_capacity_warning_states_the_numbers_and_goes_away_when_capacity_fits():
     assert "admits 1000 requests/s" in warning and "receiver_reserved_concurrency=10" in warning
     assert "about 100/s" in warning
     assert Settings.from_overrides({"receiver_reserved_concurrency": "100"}).capacity_warnings() == []
+
+
+def test_new_settings_default_to_the_unrestricted_stack():
+    s = Settings()
+    assert (s.waf_managed_rules_action, s.provider_cidrs, s.retain_data) == ("block", (), False)
+    assert (s.log_retention_days, s.audit_log_retention_days) == (30, 365)
+
+
+def test_provider_cidrs_and_retain_data_from_strings():
+    s = Settings.from_overrides({"provider_cidrs": "stripe, 2001:db8::/32", "retain_data": "TRUE"})
+    assert (s.provider_cidrs, s.retain_data) == (("stripe", "2001:db8::/32"), True)
+    assert Settings.from_overrides({"retain_data": "false"}).retain_data is False
+
+
+def test_retention_notice_only_when_data_stays():
+    assert retention_notice(Settings()) is None
+    assert retention_notice(Settings.from_overrides({"retain_data": "true"}, suffix="prod")) == (
+        "retain_data=true: the table PaymentWebhooks-prod, the KMS key and the audit log group "
+        "/aws/lambda/webhook-audit-prod stay when the stack is deleted")
+
+
+def test_listed_defaults_read_as_they_are_typed():
+    defaults = {name: default for name, default, _ in describe_settings()}
+    assert (defaults["retain_data"], defaults["provider_cidrs"], defaults["waf_managed_rules_action"]) == (
+        "false", "(none)", "block")

@@ -21,6 +21,7 @@ TABLE = "table"
 STREAM = "stream"
 QUEUE_URL = "queue-url"
 QUEUE_ARN = "queue-arn"
+BUS = "bus"
 TOPIC = "topic"
 SECRET = "secret"
 KEY = "key"
@@ -44,6 +45,8 @@ PROCESSING_QUEUE_ARN = Output("ProcessingQueueArn", QUEUE_ARN, "processing")
 DEAD_LETTER_QUEUE_URL = Output("DeadLetterQueueUrl", QUEUE_URL, "dlq")
 DEAD_LETTER_QUEUE_ARN = Output("DeadLetterQueueArn", QUEUE_ARN, "dlq")
 AUDIT_FAILURE_QUEUE_URL = Output("AuditFailureQueueUrl", QUEUE_URL, "audit-failures")
+EVENT_BUS_NAME = Output("EventBusName", BUS)
+EVENT_BUS_ARN = Output("EventBusArn", BUS)
 ALERT_TOPIC_ARN = Output("AlertTopicArn", TOPIC)
 SIGNING_SECRET_ARN = Output("SigningSecretArn", SECRET)
 KEY_ARN = Output("KeyArn", KEY)
@@ -60,6 +63,7 @@ API_5XX_ALARM = Output("Api5xxAlarmName", ALARM, "api-5xx")
 RECEIVER_ERRORS_ALARM = Output("ReceiverErrorsAlarmName", ALARM, "receiver-errors")
 PROCESSOR_ERRORS_ALARM = Output("ProcessorErrorsAlarmName", ALARM, "processor-errors")
 AUDIT_ERRORS_ALARM = Output("AuditErrorsAlarmName", ALARM, "audit-errors")
+PUBLISH_FAILED_ALARM = Output("PublishFailedAlarmName", ALARM, "publish-failed")
 
 OUTPUTS = tuple(value for value in list(globals().values()) if isinstance(value, Output))
 FUNCTION_OUTPUTS = {o.subject: o for o in OUTPUTS if o.role == FUNCTION}

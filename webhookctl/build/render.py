@@ -29,9 +29,9 @@ def template_dict(settings: Settings) -> dict:
 
 def render_template(settings: Settings, output_format: str = "json") -> str:
     """The template as JSON or YAML text; the same settings always give the same bytes."""
-    body = json.dumps(template_dict(settings), indent=2) + "\n"
+    template = template_dict(settings)
     if output_format == "json":
-        return body
-    from cfn_flip import to_yaml
+        return json.dumps(template, indent=2) + "\n"
+    from webhookctl.build.cfn_yaml import to_yaml
 
-    return to_yaml(body, clean_up=False)
+    return to_yaml(template)

@@ -100,11 +100,14 @@ def _unescape(match: re.Match) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _ascii_view(char: str) -> str:
-    """One character as the search sees it: any decimal digit as its ASCII digit, a compatibility space
-    or separator (NBSP, full-width hyphen...) as its ASCII form; anything else unchanged."""
+    """One character as the search sees it: any decimal digit, or a compatibility form of one (superscript,
+    circled), as its ASCII digit, a compatibility space or separator (NBSP, full-width hyphen...) as its ASCII
+    form; anything else unchanged."""
     if char.isdecimal():
         return str(unicodedata.decimal(char))
     folded = unicodedata.normalize("NFKC", char)
+    if len(folded) == 1 and folded.isdecimal():
+        return str(unicodedata.decimal(folded))
     if folded.isspace():
         return " "
     return folded if len(folded) == 1 and folded in SEPARATORS else char

@@ -71,6 +71,8 @@ SPELLINGS = {
     "JSON \\u escapes in the text": "".join(f"\\u{ord(c):04x}" for c in PAN),
     "full-width digits": "".join(chr(0xFF10 + int(c)) for c in PAN),
     "Arabic-Indic digits": "".join(chr(0x0660 + int(c)) for c in PAN),
+    "superscript digits": PAN.translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")),
+    "circled digits": PAN.translate(str.maketrans("0123456789", "⓪①②③④⑤⑥⑦⑧⑨")),
     "inside a longer string": f"ref-abc{PAN}xyz",
     "glued into a longer number": f"9000000000{PAN}",
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,20 +26,57 @@ def no_aws_environment(state_dir: Path, tmp_path: Path) -> dict[str, str]:
             "AWS_EC2_METADATA_DISABLED": "true", "WEBHOOKCTL_STATE_DIR": str(state_dir)}
 
 
+class Lines:
+    """A subprocess's stdout, line by line, waited on with a deadline (a sandbox that stops printing fails the
+    test with what it did print, instead of hanging it)."""
+
+    def __init__(self, stream) -> None:
+        self.seen: list[str] = []
+        self._lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def until(self, done, timeout: float = 30) -> list[str]:
+        """Lines up to and including the first for which done(line) holds."""
+        deadline, taken = time.monotonic() + timeout, []
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                raise AssertionError(f"no such line within {timeout} s; printed:\n{''.join(self.seen)}") from None
+            if line is None:
+                raise AssertionError(f"the process ended; printed:\n{''.join(self.seen)}")
+            self.seen.append(line)
+            taken.append(line)
+            if done(line):
+                return taken
+
+
+def start_sandbox(tmp_path: Path, env: dict[str, str], *args: str, **popen) -> tuple[subprocess.Popen, Lines]:
+    """`local up` with stderr to a file: a pipe nobody reads would fill and stop the sandbox mid-write."""
+    errors = (tmp_path / "sandbox.stderr").open("w")
+    process = subprocess.Popen([*WEBHOOKCTL, "local", "up", "--port", "0", *args], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=errors, text=True, **popen)
+    return process, Lines(process.stdout)
+
+
+def stderr_of(tmp_path: Path) -> str:
+    return (tmp_path / "sandbox.stderr").read_text()
+
+
 @pytest.mark.slow
 def test_local_up_without_credentials_serves_webhooks_and_stops_cleanly_on_ctrl_c(tmp_path):
     state_dir = tmp_path / "state"
     env = no_aws_environment(state_dir, tmp_path)
     started = time.monotonic()
-    process = subprocess.Popen([*WEBHOOKCTL, "local", "up", "--port", "0"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process, stdout = start_sandbox(tmp_path, env)
     try:
-        banner = []
-        for line in process.stdout:  # the banner ends with the Ctrl-C hint
-            banner.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        assert banner and banner[0].startswith("sandbox ready in "), "".join(banner) + process.stderr.read()
+        banner = stdout.until(lambda line: line.startswith("Ctrl-C"))  # the banner ends with the Ctrl-C hint
+        assert banner[0].startswith("sandbox ready in "), "".join(banner) + stderr_of(tmp_path)
         state = json.loads((state_dir / "local.json").read_text())
         assert f"webhooks:  POST {state['webhook_url']}{{provider}}\n" in banner
         assert any(line.startswith("stripe    whsec_") for line in banner)
@@ -57,14 +96,12 @@ def test_local_up_without_credentials_serves_webhooks_and_stops_cleanly_on_ctrl_
                                 text=True, timeout=60)
         assert (status.returncode, status.stdout.startswith(f"sandbox pid {process.pid}: ")) == (0, True)
         # and the sandbox shows the webhook's summary line once it is processed
-        for line in process.stdout:
-            if line.startswith("ok square "):
-                assert " PROCESSED " in line
-                break
+        summary = stdout.until(lambda line: line.startswith("ok square "))[-1]
+        assert " PROCESSED " in summary, stderr_of(tmp_path)
     finally:
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=30)
-    assert (process.returncode, errors.rstrip().splitlines()[-1]) == (0, "stopped")
+        process.wait(timeout=30)
+    assert (process.returncode, stderr_of(tmp_path).rstrip().splitlines()[-1]) == (0, "stopped")
     assert not (state_dir / "local.json").exists()
     assert time.monotonic() - started < 60
 
@@ -108,11 +145,10 @@ def test_local_down_stops_a_sandbox_started_in_the_background(tmp_path):
     # GIVEN a sandbox started as `&` in a script starts it: with SIGINT ignored
     state_dir = tmp_path / "state"
     env = no_aws_environment(state_dir, tmp_path)
-    process = subprocess.Popen([*WEBHOOKCTL, "local", "up", "--port", "0", "--quiet"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    process, stdout = start_sandbox(tmp_path, env, "--quiet",
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        assert process.stdout.readline().startswith("sandbox ready in ")
+        assert stdout.until(lambda line: True)[0].startswith("sandbox ready in "), stderr_of(tmp_path)
         # WHEN a second one is started on the same state dir
         second = subprocess.run([*WEBHOOKCTL, "local", "up", "--port", "0"], env=env, cwd=tmp_path,
                                 capture_output=True, text=True, timeout=60)
@@ -124,7 +160,7 @@ def test_local_down_stops_a_sandbox_started_in_the_background(tmp_path):
                               capture_output=True, text=True, timeout=60)
         # THEN the sandbox stops cleanly and its state file is gone
         assert (down.returncode, down.stderr) == (0, f"stopped the sandbox (pid {process.pid})\n"), \
-            down.stderr + (process.kill() or process.communicate()[1])
+            down.stderr + (process.kill() or stderr_of(tmp_path))
         assert process.wait(timeout=20) == 0
         assert not (state_dir / "local.json").exists()
     finally:

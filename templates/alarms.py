@@ -59,7 +59,7 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
             depends_on=api.stage.title),
     }
     for kind, function in (("receiver", functions.receiver), ("processor", functions.processor),
-                           ("audit", functions.audit)):
+                           ("audit", functions.audit), ("sweeper", functions.sweeper)):
         output = getattr(outputs, f"{kind.upper()}_ERRORS_ALARM")
         by_output[output] = alarm.metric(
             f"{kind.capitalize()}Errors", output, "AWS/Lambda", "Errors",
@@ -69,6 +69,10 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
         "PublishFailed", outputs.PUBLISH_FAILED_ALARM, metrics.NAMESPACE, metrics.PUBLISH_FAILED,
         [cw.MetricDimension(Name=metrics.STACK, Value=s.stack_name)], "Sum", 300, 1,
         "EventBridge refused payment events; each is retried and reaches the DLQ if refusals persist")
+    by_output[outputs.STUCK_EVENTS_ALARM] = alarm.metric(
+        "StuckEvents", outputs.STUCK_EVENTS_ALARM, metrics.NAMESPACE, metrics.STUCK_EVENTS,
+        [cw.MetricDimension(Name=metrics.STACK, Value=s.stack_name)], "Sum", 60 * s.sweep_interval_minutes, 1,
+        "Events were stored but not enqueued (an AWS failure inside the receiver); the sweeper enqueued them")
     return Alarms(topic, by_output)
 
 

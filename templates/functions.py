@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from troposphere import GetAtt, Parameter, Ref, Template
 from troposphere import awslambda as fn
+from troposphere import events as tevents
 from troposphere import logs as tlogs
 from troposphere.validators import integer
 
@@ -15,7 +16,14 @@ from webhookctl.handlers.webhook_common.contract import names
 
 from .bus import Bus
 from .common import checkov_skips, keep_on_delete
-from .iam import add_role, audit_statements, processor_statements, receiver_statements, runtime_statements
+from .iam import (
+    add_role,
+    audit_statements,
+    processor_statements,
+    receiver_statements,
+    runtime_statements,
+    sweeper_statements,
+)
 from .keys import Keys
 from .queues import Queues
 from .settings import Settings
@@ -35,6 +43,8 @@ CHECKOV_SKIPS = {
               ("CKV_AWS_116", "stream-triggered: failed batches go to the event source mapping's OnFailure queue"),
               ("CKV_AWS_115", "stream-triggered: one batch per shard at a time bounds its concurrency; a reserve "
                               "would only take from the account's pool")),
+    "sweeper": (NO_VPC, ("CKV_AWS_116", "scheduled: a failed sweep is retried by EventBridge, and the next "
+                                        "scheduled sweep redoes it anyway")),
 }
 
 
@@ -64,6 +74,7 @@ class Functions:
     receiver: Function
     processor: Function
     audit: Function
+    sweeper: Function
 
 
 def add_functions(t: Template, s: Settings, artifacts: Artifacts, keys: Keys, storage: Storage,
@@ -86,8 +97,12 @@ def add_functions(t: Template, s: Settings, artifacts: Artifacts, keys: Keys, st
                           concurrency=s.processor_reserved_concurrency, values=values)
     audit = _function(**common, kind="audit", statements=audit_statements, timeout=s.audit_timeout,
                       memory=s.audit_memory, concurrency=None, values=values)
+    # One sweep at a time: two would only race to enqueue the same keys.
+    sweeper = _function(**common, kind="sweeper", statements=sweeper_statements, timeout=s.sweeper_timeout,
+                        memory=256, concurrency=1, values=values)
     _add_event_sources(t, s, storage, queues, processor, audit)
-    return Functions(receiver, processor, audit)
+    _add_schedule(t, s, sweeper)
+    return Functions(receiver, processor, audit, sweeper)
 
 
 def _environment_values(s: Settings, storage: Storage, queues: Queues, bus: Bus) -> dict[str, object]:
@@ -102,6 +117,7 @@ def _environment_values(s: Settings, storage: Storage, queues: Queues, bus: Bus)
         env.STACK_NAME.name: env.STACK_NAME.render(s.stack_name),
         env.EVENT_BUS_NAME.name: bus.bus.ref(),
         env.PUBLISH_IGNORED.name: env.PUBLISH_IGNORED.render(s.publish_ignored),
+        env.SWEEP_GRACE_SECONDS.name: env.SWEEP_GRACE_SECONDS.render(s.sweep_grace_seconds),
         env.LOG_LEVEL.name: env.LOG_LEVEL.render("INFO"),
     }
 
@@ -171,3 +187,14 @@ def _add_event_sources(t: Template, s: Settings, storage: Storage, queues: Queue
         DestinationConfig=fn.DestinationConfig(
             OnFailure=fn.OnFailure(Destination=GetAtt(queues.audit_failures, "Arn"))),
     ))
+
+
+def _add_schedule(t: Template, s: Settings, sweeper: Function) -> None:
+    minutes = s.sweep_interval_minutes
+    rule = t.add_resource(tevents.Rule(
+        "SweeperSchedule", Description=f"Runs the sweeper of {s.stack_name}",
+        ScheduleExpression=f"rate({minutes} minute{'s' if minutes > 1 else ''})", State="ENABLED",
+        Targets=[tevents.Target(Id="sweeper", Arn=GetAtt(sweeper.function, "Arn"))]))
+    t.add_resource(fn.Permission("SweeperSchedulePermission", FunctionName=sweeper.function.ref(),
+                                 Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+                                 SourceArn=GetAtt(rule, "Arn")))

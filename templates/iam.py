@@ -11,7 +11,7 @@ import awacs.sqs as sqs
 import awacs.xray as xray
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Template
+from troposphere import GetAtt, Sub, Template
 from troposphere import iam as tiam
 from troposphere import logs as tlogs
 
@@ -74,6 +74,18 @@ def processor_statements(storage: Storage, queues: Queues, keys: Keys, bus: Bus)
                   Resource=[GetAtt(storage.table, "Arn")]),
         Statement(Sid="PublishPaymentEvents", Effect=Allow, Action=[events.PutEvents],
                   Resource=[GetAtt(bus.bus, "Arn")]),
+        use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),
+    ]
+
+
+def sweeper_statements(storage: Storage, queues: Queues, keys: Keys, bus: Bus) -> list[Statement]:
+    return [
+        Statement(Sid="FindPendingWebhooks", Effect=Allow, Action=[ddb.Query],
+                  Resource=[Sub("${Table}/index/*", Table=GetAtt(storage.table, "Arn"))]),
+        Statement(Sid="MarkWebhooksEnqueued", Effect=Allow, Action=[ddb.UpdateItem],
+                  Resource=[GetAtt(storage.table, "Arn")]),
+        Statement(Sid="EnqueueWebhooks", Effect=Allow, Action=[sqs.SendMessage],
+                  Resource=[GetAtt(queues.processing, "Arn")]),
         use_key(keys, [kms.Decrypt, kms.GenerateDataKey], ("dynamodb", "sqs")),
     ]
 

@@ -110,6 +110,9 @@ class Settings:
     event_ttl_days: int = _env_setting(env.EVENT_TTL_DAYS)
     replay_guard_days: int = _env_setting(env.REPLAY_GUARD_DAYS)
     secrets_cache_seconds: int = _env_setting(env.SECRETS_CACHE_SECONDS)
+    sweep_grace_seconds: int = _env_setting(env.SWEEP_GRACE_SECONDS)
+    sweep_interval_minutes: int = _setting(5, _between(1, 60), "minutes between the sweeper's runs")
+    sweeper_timeout: int = _setting(60, _between(10, 900), "sweeper timeout, s")
     queue_age_alarm_seconds: int = _setting(
         600, _between(60, 1209600), "alarm when the oldest processing message is this old, s")
     api_5xx_alarm_threshold: int = _setting(5, _between(1, 1000000), "API 5XX responses per 5 min that alarm")

@@ -66,9 +66,11 @@ def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, bus:
         out.RECEIVER_FUNCTION: functions.receiver.function.ref(),
         out.PROCESSOR_FUNCTION: functions.processor.function.ref(),
         out.AUDIT_FUNCTION: functions.audit.function.ref(),
+        out.SWEEPER_FUNCTION: functions.sweeper.function.ref(),
         out.RECEIVER_LOG_GROUP: functions.receiver.log_group.ref(),
         out.PROCESSOR_LOG_GROUP: functions.processor.log_group.ref(),
         out.AUDIT_LOG_GROUP: functions.audit.log_group.ref(),
+        out.SWEEPER_LOG_GROUP: functions.sweeper.log_group.ref(),
         # The alarm's own name property: the same value Ref would give, known without a lookup.
         **{key: alarm.AlarmName for key, alarm in alarms.by_output.items()},
     }

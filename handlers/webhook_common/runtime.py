@@ -39,6 +39,14 @@ class ProcessorConfig:
     stack_name: str
 
 
+@dataclass(frozen=True)
+class SweeperConfig:
+    table_name: str
+    queue_url: str
+    grace_seconds: int
+    stack_name: str
+
+
 @functools.cache
 def receiver_config() -> ReceiverConfig:
     values = env.read(env.FUNCTION_ENVIRONMENT["receiver"], os.environ)
@@ -57,6 +65,13 @@ def processor_config() -> ProcessorConfig:
     values = env.read(env.FUNCTION_ENVIRONMENT["processor"], os.environ)
     return ProcessorConfig(table_name=values[env.TABLE_NAME.name], event_bus_name=values[env.EVENT_BUS_NAME.name],
                            publish_ignored=values[env.PUBLISH_IGNORED.name], stack_name=values[env.STACK_NAME.name])
+
+
+@functools.cache
+def sweeper_config() -> SweeperConfig:
+    values = env.read(env.FUNCTION_ENVIRONMENT["sweeper"], os.environ)
+    return SweeperConfig(table_name=values[env.TABLE_NAME.name], queue_url=values[env.QUEUE_URL.name],
+                         grace_seconds=values[env.SWEEP_GRACE_SECONDS.name], stack_name=values[env.STACK_NAME.name])
 
 
 @functools.cache
@@ -90,7 +105,8 @@ def signing_secrets() -> SecretsCache:
     return SecretsCache(fetch, ttl=config.secrets_cache_seconds)
 
 
-CACHED = (receiver_config, processor_config, dynamodb, sqs, events, secretsmanager, signing_secrets, logs.threshold)
+CACHED = (receiver_config, processor_config, sweeper_config, dynamodb, sqs, events, secretsmanager, signing_secrets,
+          logs.threshold)
 
 
 def reset() -> None:

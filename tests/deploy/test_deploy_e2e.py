@@ -137,7 +137,7 @@ def test_a_handler_change_uploads_one_zip_and_updates_the_functions(
     assert report["uploads"] == [new_key] and new_key.startswith("handlers/")
     assert report["status"] == "UPDATE_COMPLETE" == stack_of(app)["StackStatus"]
     assert {c["logicalId"] for c in report["changeSet"]["changes"]} == {
-        "ReceiverFunction", "ProcessorFunction", "AuditFunction"}
+        "ReceiverFunction", "ProcessorFunction", "AuditFunction", "SweeperFunction"}
     assert {c["action"] for c in report["changeSet"]["changes"]} == {"Modify"}
     body = app.clients.s3.get_object(Bucket=BUCKET, Key=new_key)["Body"].read()
     function = app.clients.client("lambda").get_function_configuration(FunctionName="webhook-receiver-e2e")

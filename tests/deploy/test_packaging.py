@@ -44,7 +44,7 @@ def copy_handlers(dest: Path, mtime: float, umask: int) -> Path:
 def expected_handler_names(root: Path) -> list[str]:
     common = sorted(p.relative_to(root).as_posix() for p in (root / "webhook_common").rglob("*.py")
                     if "__pycache__" not in p.parts)
-    return ["audit.py", "processor.py", "receiver.py", *common]
+    return ["audit.py", "processor.py", "receiver.py", "sweeper.py", *common]
 
 
 def test_handlers_zip_is_byte_identical_whatever_the_mtimes_and_umask(tmp_path: Path) -> None:

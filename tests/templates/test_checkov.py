@@ -75,4 +75,5 @@ def test_every_suppression_names_a_check_and_says_why(variant):
         ("PostWebhookMethod", "CKV_AWS_59"),
         ("ProcessorFunction", "CKV_AWS_116"), ("ProcessorFunction", "CKV_AWS_117"),
         ("ReceiverFunction", "CKV_AWS_116"), ("ReceiverFunction", "CKV_AWS_117"),
+        ("SweeperFunction", "CKV_AWS_116"), ("SweeperFunction", "CKV_AWS_117"),
     ]

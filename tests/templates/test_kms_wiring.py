@@ -38,9 +38,9 @@ def test_every_log_group_is_one_cloudwatch_logs_may_encrypt_for(resources):
     patterns = [sub_text(p) for p in key_statement(resources, "CloudWatchLogsEncryptsStackLogGroups")
                 ["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]]
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    # three functions, the API's access logs, and the WAF's logs (whose name WAF requires to start aws-waf-logs-)
+    # four functions, the API's access logs, and the WAF's logs (whose name WAF requires to start aws-waf-logs-)
     assert sorted(groups) == ["ApiAccessLogGroup", "AuditLogGroup", "ProcessorLogGroup", "ReceiverLogGroup",
-                              "WafLogGroup"]
+                              "SweeperLogGroup", "WafLogGroup"]
     for group in groups.values():
         arn = f"arn:aws:logs:eu-west-1:111122223333:log-group:{group['Properties']['LogGroupName']}"
         assert any(fnmatch.fnmatchcase(arn, p) for p in patterns), arn

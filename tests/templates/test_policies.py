@@ -43,7 +43,7 @@ def test_services_use_the_key_only_through_themselves(resources):
 
 def test_no_wildcard_actions_anywhere(resources):
     policies = all_policies(resources)
-    assert len(policies) == 8  # three roles, the key, three queues, the topic
+    assert len(policies) == 9  # four roles, the key, three queues, the topic
     for policy in policies:
         for statement in policy.document["Statement"]:
             for action in as_list(statement["Action"]):

@@ -34,7 +34,7 @@ def test_nothing_is_retained_and_nothing_is_protected(resources):
 
 def test_functions_runtime_architecture_tracing_layer_and_concurrency(resources):
     functions = of_type(resources, "AWS::Lambda::Function")
-    assert sorted(functions) == ["AuditFunction", "ProcessorFunction", "ReceiverFunction"]
+    assert sorted(functions) == ["AuditFunction", "ProcessorFunction", "ReceiverFunction", "SweeperFunction"]
     for logical_id, function in functions.items():
         p = function["Properties"]
         assert p["Runtime"] == "python3.11"
@@ -47,6 +47,7 @@ def test_functions_runtime_architecture_tracing_layer_and_concurrency(resources)
         assert "DeadLetterConfig" not in p  # meaningless for SQS- and stream-triggered functions
     assert props(resources, "ReceiverFunction")["ReservedConcurrentExecutions"] == 10
     assert props(resources, "ProcessorFunction")["ReservedConcurrentExecutions"] == 5
+    assert props(resources, "SweeperFunction")["ReservedConcurrentExecutions"] == 1  # one sweep at a time
     assert props(resources, "ReceiverFunction")["Handler"] == "receiver.handler"
 
 
@@ -67,7 +68,7 @@ def test_layer_is_arm64_python311_from_the_artifact_bucket(resources):
 
 def test_log_groups_have_retention_and_the_key(resources):
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    assert len(groups) == 5
+    assert len(groups) == 6
     for logical_id, group in groups.items():
         # the audit trail keeps a year (PCI DSS 10.5.1), the rest log_retention_days
         assert group["Properties"]["RetentionInDays"] == (365 if logical_id == "AuditLogGroup" else 30), logical_id
@@ -81,8 +82,8 @@ def test_log_retentions_follow_their_settings():
     groups = of_type(rendered(Settings.from_overrides({"log_retention_days": "90", "audit_log_retention_days": "400"}))
                      ["Resources"], "AWS::Logs::LogGroup")
     assert {k: g["Properties"]["RetentionInDays"] for k, g in groups.items()} == {
-        "ReceiverLogGroup": 90, "ProcessorLogGroup": 90, "AuditLogGroup": 400, "ApiAccessLogGroup": 90,
-        "WafLogGroup": 90}
+        "ReceiverLogGroup": 90, "ProcessorLogGroup": 90, "AuditLogGroup": 400, "SweeperLogGroup": 90,
+        "ApiAccessLogGroup": 90, "WafLogGroup": 90}
 
 
 def test_retain_data_keeps_the_table_the_key_and_the_audit_logs_only(resources):
@@ -292,7 +293,7 @@ def test_a_changed_source_list_reaches_the_stage_through_a_new_deployment(resour
 
 def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8
+    assert len(alarms) == 10
     for alarm in alarms.values():
         p = alarm["Properties"]
         assert p["AlarmActions"] == p["OKActions"] == [{"Ref": "AlertTopic"}]
@@ -305,7 +306,7 @@ def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
     errors = {p["Properties"]["Dimensions"][0]["Value"]["Ref"] for p in alarms.values()
               if p["Properties"]["MetricName"] == "Errors"}
-    assert errors == {"ReceiverFunction", "ProcessorFunction", "AuditFunction"}
+    assert errors == {"ReceiverFunction", "ProcessorFunction", "AuditFunction", "SweeperFunction"}
 
 
 def test_topic_is_encrypted_and_only_this_accounts_alarms_publish(resources):
@@ -348,3 +349,31 @@ def test_every_declared_output_is_published_and_exported_under_the_stack_name(te
     alarms = {r["Properties"]["AlarmName"] for r in of_type(template["Resources"], "AWS::CloudWatch::Alarm").values()}
     assert {outputs[o.key]["Value"] for o in with_role(ALARM)} == alarms
     assert outputs["WebhookUrl"]["Value"]["Fn::Sub"][0].endswith("/live/webhook/")
+
+
+def test_the_sweeper_runs_on_its_schedule_with_only_what_it_needs(resources):
+    from tests.templates.test_policies import role_grants
+
+    schedule = props(resources, "SweeperSchedule")
+    assert (schedule["ScheduleExpression"], schedule["Targets"]) == (
+        "rate(5 minutes)", [{"Id": "sweeper", "Arn": {"Fn::GetAtt": ["SweeperFunction", "Arn"]}}])
+    permission = props(resources, "SweeperSchedulePermission")
+    assert (permission["Principal"], permission["SourceArn"]) == (
+        "events.amazonaws.com", {"Fn::GetAtt": ["SweeperSchedule", "Arn"]})
+    grants = role_grants(resources, "SweeperRole")
+    assert grants["dynamodb:Query"] == [{"Fn::Sub": ["${Table}/index/*",
+                                                     {"Table": {"Fn::GetAtt": ["WebhookTable", "Arn"]}}]}]
+    assert grants["sqs:SendMessage"] == [{"Fn::GetAtt": ["ProcessingQueue", "Arn"]}]
+    assert not {"dynamodb:Scan", "dynamodb:PutItem", "dynamodb:DeleteItem", "events:PutEvents"} & set(grants)
+    variables = props(resources, "SweeperFunction")["Environment"]["Variables"]
+    assert variables["SWEEP_GRACE_SECONDS"] == "120"
+    alarm = props(resources, "StuckEventsAlarm")
+    assert (alarm["MetricName"], alarm["Period"]) == ("StuckEvents", 300)
+
+
+def test_one_minute_sweeps_are_spelled_as_aws_requires():
+    from tests.templates.conftest import rendered
+    from webhookctl.templates import Settings
+
+    resources = rendered(Settings(sweep_interval_minutes=1))["Resources"]
+    assert props(resources, "SweeperSchedule")["ScheduleExpression"] == "rate(1 minute)"

@@ -25,6 +25,7 @@ TAG_MAP = "tag:yaml.org,2002:map"
 WIDTH = 200  # cfn-flip's CFN_MAX_COL_WIDTH default
 MAX_QUOTED_LINES = 10
 MIN_BREAKABLE = 40  # the shortest string that, deeply indented, can reach WIDTH
+_TAG_ROOM = 12  # ": !GetAtt '" and the like, between a key and its text
 ACCOUNT_ID = re.compile(r"^0[0-9]+$")
 C_EMITTER = getattr(yaml, "__with_libyaml__", False)
 
@@ -92,31 +93,31 @@ def to_yaml(template: dict[str, Any]) -> str:
     return indent_sequences(text) if dumper is _CDumper else text
 
 
-def _has_text_breaking_differently(value: Any, in_sequence: bool = False) -> bool:
-    """Whether VALUE holds a long string that the two emitters would break across lines differently.
+def _has_text_breaking_differently(value: Any, in_sequence: bool = False, indent: int = 0, start: int = 0) -> bool:
+    """Whether VALUE holds a string that the two emitters would break across lines differently.
 
     The stack has none, so libyaml writes it; a user's long inline script takes PyYAML's own emitter.
+    INDENT is the column of VALUE's block (two per level), START the column its text starts at on its line.
     """
     if isinstance(value, str):
-        return len(value) >= MIN_BREAKABLE and _breaks_differently(value, in_sequence)
+        return len(value) >= MIN_BREAKABLE and _breaks_differently(value, in_sequence and start + len(value) >= WIDTH)
     if isinstance(value, dict):
         if isinstance(value.get("Fn::GetAtt"), list) and all(isinstance(p, str) for p in value["Fn::GetAtt"]):
             value = {"Fn::GetAtt": ".".join(value["Fn::GetAtt"])}  # written as one scalar
-        # A mapping item starts a new block ("- key: text"); only an intrinsic ("- !Sub text") is the item itself.
-        item = in_sequence and len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref", "Condition"))
-        return any(_has_text_breaking_differently(k) or _has_text_breaking_differently(v, item)
-                   for k, v in value.items())
+        return any(_has_text_breaking_differently(k) or _has_text_breaking_differently(
+            v, in_sequence, indent + 2, indent + len(str(k)) + 2 + _TAG_ROOM) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_text_breaking_differently(item, True) for item in value)
+        return any(_has_text_breaking_differently(item, True, indent + 2, indent + 2 + _TAG_ROOM) for item in value)
     return False
 
 
-def _breaks_differently(text: str, in_sequence: bool) -> bool:
+def _breaks_differently(text: str, may_fold_shifted: bool) -> bool:
     """Double-quoted strings (line breaks, edge spaces, unprintables) and non-ASCII ones (libyaml counts
     bytes towards the width, PyYAML characters) are broken at different places by the two emitters; so is
-    text with spaces written as a sequence item, which libyaml folds before indent_sequences shifts it right."""
+    text with spaces long enough to fold inside a sequence, which libyaml folds before indent_sequences
+    shifts it right."""
     return (text != text.strip(" ") or not text.isprintable() or not text.isascii()
-            or (in_sequence and " " in text))
+            or (may_fold_shifted and " " in text))
 
 
 _ITEM_MARKERS = re.compile(r"^((?:- )*)")

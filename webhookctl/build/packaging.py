@@ -21,13 +21,15 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from webhookctl.edge.errors import PackagingError
+from webhookctl.handlers.webhook_common.contract import names
 
 # Lambda runs the layer on arm64 CPython 3.11 whatever machine builds it, so pip is told the target
 # explicitly and may only use wheels (an sdist would compile for the build machine).
 LAYER_PLATFORM = "manylinux2014_aarch64"
 LAYER_IMPLEMENTATION = "cp"
 LAYER_PYTHON_VERSION = "3.11"
-HANDLER_MODULES = ("receiver.py", "processor.py", "audit.py")
+# Each function's handler is `{name}.handler` in `{name}.py` (templates/functions.py says so too).
+HANDLER_MODULES = tuple(f"{function}.py" for function in names.FUNCTIONS)
 HANDLER_PACKAGES = ("webhook_common",)
 EXCLUDED_PARTS = {"__pycache__"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}

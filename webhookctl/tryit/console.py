@@ -64,9 +64,9 @@ class Tracker:
 
 
 def _is_problem(line: str, function: str) -> bool:
-    """Errors and tracebacks, and the processor's failed records (each one a step towards the DLQ); the
-    receiver's rejections already show on the gateway's line."""
-    failed_record = '"level":"WARNING"' in line and function.startswith("webhook-processor")
+    """Errors and tracebacks, the processor's failed records (each one a step towards the DLQ) and the
+    sweeper's finds; the receiver's rejections already show on the gateway's line."""
+    failed_record = '"level":"WARNING"' in line and function.startswith(("webhook-processor", "webhook-sweeper"))
     return failed_record or '"level":"ERROR"' in line or not line.startswith("{")
 
 

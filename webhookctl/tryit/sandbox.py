@@ -51,6 +51,7 @@ class SandboxOptions:
     stream_poll_s: float = 0.25  # Lambda polls a stream shard about 4 times a second
     alarm_every_s: float = 0.5
     queue_workers: int = 2  # concurrent processor batches (the mapping's MaximumConcurrency, locally)
+    sweep_every_s: float = 30.0  # the stack sweeps every sweep_interval_minutes; locally, sooner
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -298,6 +299,12 @@ def start_pollers(sandbox: Sandbox, options: SandboxOptions, tracker: Tracker, s
         return 0  # then wait alarm_every_s: CloudWatch evaluates on a period, not continuously
 
     sandbox.run("alarms", evaluate_alarms, options.alarm_every_s, say)
+
+    def sweep() -> int:
+        sandbox.functions["sweeper"].invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+        return 0  # then wait: EventBridge invokes it on its schedule
+
+    sandbox.run("sweeper", sweep, options.sweep_every_s, say)
 
 
 def start_queue_pollers(sandbox: Sandbox, options: SandboxOptions, mapping: dict[str, Any], say: Say) -> None:

@@ -81,6 +81,8 @@ REPLAY_GUARD_DAYS = EnvVar("REPLAY_GUARD_DAYS", int, "days a tombstone keeps a s
 STACK_NAME = EnvVar("STACK_NAME", str, "the stack's name (the metrics' Stack dimension)")
 EVENT_BUS_NAME = EnvVar("EVENT_BUS_NAME", str, "the bus payment events are published to")
 PUBLISH_IGNORED = EnvVar("PUBLISH_IGNORED", bool, "publish events of unmapped types too (category other)", False)
+SWEEP_GRACE_SECONDS = EnvVar("SWEEP_GRACE_SECONDS", int, "sweeper: how long a stored event may wait for its "
+                             "receiver to enqueue it before the sweeper does, s", 120, 30, 3600)
 LOG_LEVEL = EnvVar("LOG_LEVEL", str, "the lowest level logged", "INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
@@ -89,6 +91,7 @@ FUNCTION_ENVIRONMENT: dict[str, tuple[EnvVar, ...]] = {
                  SECRETS_CACHE_SECONDS, STACK_NAME, LOG_LEVEL),
     "processor": (TABLE_NAME, EVENT_BUS_NAME, PUBLISH_IGNORED, STACK_NAME, LOG_LEVEL),
     "audit": (STACK_NAME, LOG_LEVEL),
+    "sweeper": (TABLE_NAME, QUEUE_URL, SWEEP_GRACE_SECONDS, STACK_NAME, LOG_LEVEL),
 }
 
 

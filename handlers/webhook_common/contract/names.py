@@ -11,7 +11,7 @@ STACK_PREFIX = "payment-webhooks-"
 # Tags under this prefix are webhookctl's own (the suffix tag proves a stack is ours before a recreate).
 TAG_PREFIX = "webhookctl:"
 SUFFIX_TAG = TAG_PREFIX + "suffix"
-FUNCTIONS = ("receiver", "processor", "audit")
+FUNCTIONS = ("receiver", "processor", "audit", "sweeper")
 
 
 def stack_name(suffix: str) -> str:

@@ -29,6 +29,8 @@ COMMANDS = {
     "events": "webhookctl.commands.events:events",
     "local": "webhookctl.commands.tryit:local",
     "send": "webhookctl.commands.tryit:send",
+    "connect": "webhookctl.commands.providers:connect",
+    "reconcile": "webhookctl.commands.providers:reconcile",
 }
 
 

@@ -6,18 +6,26 @@
   whole session. Ask for `clean_emulator` instead to start from an empty account (a reset costs a few ms).
 - `emulator_clients(emulator)` / `emulator_app(emulator)`: AwsClients / AppContext pointed at it, for
   calling services directly or `CliRunner().invoke(cli, [...], obj=emulator_app(emulator))`.
+- Property tests are derandomised, so `make test` is the same run everywhere and CI never fails on an example
+  no one has seen; `HYPOTHESIS_PROFILE=explore make test` searches fresh examples.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from webhookctl.edge.aws import AwsClients, AwsTarget
 from webhookctl.edge.context import AppContext
 from webhookctl.tryit.functions import lambda_layout
+
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Tests import the handlers as Lambda does (`import receiver`, `from webhook_common import ...`); those names
 # are aliases of the installed modules, so handler tests, CLI tests and the sandbox share one copy.

@@ -46,8 +46,12 @@ _SPLIT = re.compile(f"[{SEPARATORS}]+")
 _CONTROLS = {code: " " for code in (*range(32), 127)}
 _SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-# Percent-encoded digits and separators (form and URL encoding), decoded before the search.
-_PERCENT = re.compile(r"%(3[0-9]|2[0BCDEFbcdef]|5[Ff])")
+# Percent-encoded digits, separators and control characters (form and URL encoding), decoded before the search
+# (a control character then reads as a space, as a reader skips it).
+_PERCENT = re.compile(r"%(3[0-9]|2[0BCDEFbcdef]|5[Ff]|[01][0-9A-Fa-f]|7[Ff])")
+
+
+SHORTEST_CARD = 13  # digits in the shortest card number
 
 
 def luhn_valid(digits: str) -> bool:
@@ -93,24 +97,22 @@ def _mask_run(match: re.Match) -> str:
 
 
 def _unescape(match: re.Match) -> str:
-    """A `\\uXXXX` written into the text, decoded when it spells a digit, a separator or a space."""
-    char = chr(int(match[1], 16))
-    return char if char.isdecimal() or char in SEPARATORS or char.isspace() else match[0]
+    """A `\\uXXXX` written into the text, decoded as a reader would read it (a lone surrogate stays escaped)."""
+    code = int(match[1], 16)
+    return match[0] if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 @functools.lru_cache(maxsize=4096)
 def _ascii_view(char: str) -> str:
-    """One character as the search sees it: any decimal digit, or a compatibility form of one (superscript,
-    circled), as its ASCII digit, a compatibility space or separator (NBSP, full-width hyphen...) as its ASCII
-    form; anything else unchanged."""
+    """One character as the search (and a reader) sees it: any decimal digit as its ASCII digit, and its
+    compatibility form (NFKC: superscript and circled digits, fractions such as ¼ = 1⁄4, NBSP, full-width
+    hyphens) with digits, spaces and separators in ASCII; may be several characters."""
     if char.isdecimal():
         return str(unicodedata.decimal(char))
     folded = unicodedata.normalize("NFKC", char)
-    if len(folded) == 1 and folded.isdecimal():
-        return str(unicodedata.decimal(folded))
-    if folded.isspace():
-        return " "
-    return folded if len(folded) == 1 and folded in SEPARATORS else char
+    if folded == char:
+        return " " if char.isspace() else char
+    return "".join(_ascii_view(c) if c != char else c for c in folded)
 
 
 def normalise(text: str) -> str:
@@ -124,22 +126,46 @@ def normalise(text: str) -> str:
 
 def mask_text(text: str) -> str:
     """The text with every card number masked; characters outside a masked run are kept as they were."""
+    if len(text) < SHORTEST_CARD and text.isascii() and text.isprintable():
+        return text  # too short to spell 13 digits in any encoding: most keys and values of a payload
     text = normalise(text)
     if text.isascii():
-        return _RUN.sub(_mask_run, text) if any(c.isdigit() for c in text) else text
-    view = "".join(map(_ascii_view, text))  # one character for one: positions in view are positions in text
+        return _RUN.sub(_mask_run, text)
+    views = [_ascii_view(c) for c in text]
+    view = "".join(views)
+    origin = [i for i, v in enumerate(views) for _ in v]  # the text's index of each view character
     pieces, kept_from = [], 0
     for match in _RUN.finditer(view):
         masked = _mask_run(match)
-        if masked != match.group():
-            pieces += [text[kept_from:match.start()], masked]
-            kept_from = match.end()
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        if masked != match.group() and start >= kept_from:
+            pieces += [text[kept_from:start], _cut_folds(masked, match, origin)]
+            kept_from = end
     # (a lone surrogate, which JSON can carry, could not be written to the log at all)
-    return ("".join(pieces) + text[kept_from:]).translate(_SURROGATES)
+    masked_text = ("".join(pieces) + text[kept_from:]).translate(_SURROGATES)
+    # A run that began inside a character the previous one replaced (¼ = 1⁄4) is read again on its own.
+    return mask_text(masked_text) if pieces and masked_text != text else masked_text
 
 
+def _cut_folds(masked: str, match: re.Match, origin: list[int]) -> str:
+    """MASKED, with a star at each end that falls inside one folded character (¾ = 3⁄4): the whole character
+    is replaced, so the digits beside it must not join the masked run's shown digits into a new number."""
+    view_start, view_end = match.start(), match.end()
+    if view_start > 0 and origin[view_start - 1] == origin[view_start]:
+        masked = "*" + masked[1:]
+    if view_end < len(origin) and origin[view_end] == origin[view_end - 1]:
+        masked = masked[:-1] + "*"
+    return masked
+
+
+@functools.lru_cache(maxsize=4096)  # a provider's payloads reuse a few hundred keys
 def _normalised_key(key: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", normalise(key)).lower() if c.isalnum())
+
+
+@functools.lru_cache(maxsize=4096)
+def _masked_key(key: str) -> str:
+    return mask_text(key)
 
 
 def is_sensitive(key: str) -> bool:
@@ -158,7 +184,7 @@ def redact(value: Any) -> Any:
 
 def _walk(value: Any, dropped: frozenset[str]) -> Any:
     if isinstance(value, dict):
-        return {mask_text(str(k)): _reference(v) if _normalised_key(str(k)) in REFERENCE_KEYS else _walk(v, dropped)
+        return {_masked_key(str(k)): _reference(v) if _normalised_key(str(k)) in REFERENCE_KEYS else _walk(v, dropped)
                 for k, v in value.items() if _normalised_key(str(k)) not in dropped}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value

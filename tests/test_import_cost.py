@@ -61,3 +61,19 @@ def test_dlq_stats_runs_without_loading_the_template_builder(tmp_path):
     loaded = modules_loaded_by("dlq", "stats", "--suffix", "prod", env=env)
     assert "webhookctl" in loaded and "botocore" in loaded
     assert loaded & HEAVY == set()
+
+
+def test_the_top_level_help_lists_commands_without_importing_any():
+    done = subprocess.run([sys.executable, "-c", PROBE.replace('name.split(".")[0] for name', "name for name"),
+                           "--help"], capture_output=True, text=True, timeout=60)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "reconcile" in done.stdout and "Register the stack's endpoint" in done.stdout
+    assert {m for m in loaded if m.startswith(("webhookctl.commands", "webhookctl.operate"))} == set()
+
+
+def test_each_listed_line_is_the_commands_own_short_help():
+    from webhookctl.cli import COMMANDS
+
+    context = click.Context(cli)
+    for name, (_, summary) in COMMANDS.items():
+        assert cli.get_command(context, name).get_short_help_str(limit=500) == summary, name

@@ -12,25 +12,33 @@ from webhookctl import __version__
 from webhookctl.edge.context import AppContext
 from webhookctl.edge.errors import WebhookctlError
 
-# name -> "module:attribute"; a command's module is imported only when it runs or --help lists it,
-# and no command module imports boto3 at import time (render and --help stay fast and offline).
+# name -> ("module:attribute", its one-line help). A command's module is imported only when it runs or its own
+# --help is asked for: `webhookctl --help` lists these lines (tests/test_cli.py holds each to the command's own
+# short help), and no command module imports boto3 at import time (render and --help stay fast and offline).
 COMMANDS = {
-    "render": "webhookctl.commands.build:render",
-    "package": "webhookctl.commands.build:package",
-    "deploy": "webhookctl.commands.stack:deploy",
-    "diff": "webhookctl.commands.stack:diff",
-    "status": "webhookctl.commands.stack:status",
-    "destroy": "webhookctl.commands.stack:destroy",
-    "dlq": "webhookctl.commands.operate:dlq",
-    "alarms": "webhookctl.commands.operate:alarms",
-    "secrets": "webhookctl.commands.operate:secrets",
-    "logs": "webhookctl.commands.operate:logs",
-    "requeue": "webhookctl.commands.operate:requeue",
-    "events": "webhookctl.commands.events:events",
-    "local": "webhookctl.commands.tryit:local",
-    "send": "webhookctl.commands.tryit:send",
-    "connect": "webhookctl.commands.providers:connect",
-    "reconcile": "webhookctl.commands.providers:reconcile",
+    "render": ("webhookctl.commands.build:render", "Print the stack's CloudFormation template (no AWS needed)."),
+    "package": ("webhookctl.commands.build:package", "Build handlers.zip and layer.zip (no AWS needed)."),
+    "deploy": ("webhookctl.commands.stack:deploy",
+               "Package, upload what changed, and create or update the stack through a change set."),
+    "diff": ("webhookctl.commands.stack:diff", "Show the change set deploy would execute (created, printed, deleted)."),
+    "status": ("webhookctl.commands.stack:status", "Stack status, last update and outputs."),
+    "destroy": ("webhookctl.commands.stack:destroy", "Delete the stack and everything in it, streaming events."),
+    "dlq": ("webhookctl.commands.operate:dlq", "Inspect the dead-letter queue and replay it once the bug is fixed."),
+    "alarms": ("webhookctl.commands.operate:alarms", "The stack's CloudWatch alarms."),
+    "secrets": ("webhookctl.commands.operate:secrets", "The providers' signing secrets (values are never printed)."),
+    "logs": ("webhookctl.commands.operate:logs",
+             "The functions' CloudWatch Logs events: one function's, or one webhook's across all of them."),
+    "requeue": ("webhookctl.commands.operate:requeue",
+                "Enqueue events that were stored but never enqueued (their provider got a 500 and gave up)."),
+    "events": ("webhookctl.commands.events:events",
+               "The stored payment events: list, show, replay to the bus, tail the bus."),
+    "connect": ("webhookctl.commands.providers:connect",
+                "Register the stack's endpoint with the provider and store the secret it signs with."),
+    "reconcile": ("webhookctl.commands.providers:reconcile",
+                  "Compare the provider's record of events with the store; --backfill what it never delivered."),
+    "local": ("webhookctl.commands.tryit:local", "Run the whole pipeline on this machine, no AWS account needed."),
+    "send": ("webhookctl.commands.tryit:send",
+             "Sign a sample event as PROVIDER does and POST it; exit 1 on an unexpected answer."),
 }
 
 
@@ -53,7 +61,7 @@ def translate(exc: BaseException) -> click.ClickException | None:
 class LazyGroup(click.Group):
     """Resolves commands from COMMANDS on demand and translates errors at one edge."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -62,9 +70,16 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
-            module, _, attr = self.lazy[name].partition(":")
+            module, _, attr = self.lazy[name][0].partition(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from COMMANDS' lines: listing commands imports none of them."""
+        rows = [(name, self.lazy[name][1]) for name in self.list_commands(ctx) if name in self.lazy]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -118,6 +133,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Offline:   render, package
     Stack:     deploy, diff, status, destroy
     Operate:   dlq, alarms, secrets, logs, requeue, events
+    Providers: connect, reconcile
     Try it:    local up, send
     """
     ctx.ensure_object(AppContext).debug = debug

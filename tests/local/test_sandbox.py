@@ -231,3 +231,33 @@ def test_the_sandbox_holds_one_copy_of_the_handler_code(sandbox):
     assert receiver.__module__ == "webhookctl.handlers.receiver"
     for name in ("receiver", "webhook_common", "webhook_common.providers", "webhook_common.contract.secrets"):
         assert sys.modules[name] is sys.modules[f"webhookctl.handlers.{name}"], name
+
+
+# --- the README's consumer example, on the sandbox's bus
+
+
+def test_the_readmes_consumer_rule_routes_refunds_and_nothing_else(sandbox):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    pattern = re.search(r"--event-pattern '([^']+)'", readme)[1]
+    sqs, events = sandbox.clients.sqs, sandbox.clients.client("events")
+    url = sqs.create_queue(QueueName="readme-ledger-refunds")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = sandbox.outputs[keys.EVENT_BUS_NAME.key]
+    events.put_rule(Name="refunds-to-ledger", EventBusName=bus, EventPattern=pattern)
+    events.put_targets(Rule="refunds-to-ledger", EventBusName=bus, Targets=[{"Id": "ledger", "Arn": arn}])
+    try:
+        ids = {}
+        for kind in ("refund", "payment_succeeded"):
+            outcome = deliver(sandbox, sample_event("stripe", kind, now=int(time.time())))
+            [ids[kind]], _ = acknowledged(outcome.reply.headers)
+            finished(sandbox, ids[kind])
+        messages = wait_for(lambda: sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"))
+        details = [json.loads(m["Body"]) for m in messages]
+        assert [(d["detail-type"], d["detail"]["webhookId"]) for d in details] == [("refund", ids["refund"])]
+        assert details[0]["source"] == "webhookctl.stripe" and details[0]["detail"]["amount"] > 0
+    finally:
+        events.remove_targets(Rule="refunds-to-ledger", EventBusName=bus, Ids=["ledger"])
+        events.delete_rule(Name="refunds-to-ledger", EventBusName=bus)

@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from webhook_common import contract, logs, runtime
+from webhook_common import contract, logs, metrics, runtime
+from webhook_common.contract import metrics as metric_names
 from webhook_common.contract import store
 from webhook_common.contract.environment import ConfigError
 from webhook_common.contract.secrets import SecretsDocumentError
@@ -126,7 +127,32 @@ def trace_header(event: dict) -> str | None:
 
 
 def receive(event: dict, deps: Deps) -> dict:
-    """The whole request: parse → provider → verify → identify → store and enqueue → answer."""
+    """The whole request, then one metric line saying how it was answered, per provider."""
+    response = answer_request(event, deps)
+    name = (event.get("pathParameters") or {}).get("provider")
+    # Only known names become a dimension: a stranger's path must not mint metrics.
+    provider = name if name in PROVIDERS else "unknown"
+    metrics.emit(outcome_counts(response), {metric_names.STACK: deps.config.stack_name,
+                                            metric_names.PROVIDER: provider})
+    return response
+
+
+def outcome_counts(response: dict) -> dict[str, int]:
+    """The request's answer as counts: events accepted and duplicated, or why it was refused."""
+    status = response["statusCode"]
+    # (an Adyen batch counts as duplicates only when every item was one)
+    ids, duplicate = contract.acknowledged(response.get("headers") or {}) or ([], False)
+    return {
+        metric_names.ACCEPTED: 0 if duplicate else len(ids),
+        metric_names.DUPLICATES: len(ids) if duplicate else 0,
+        metric_names.SIGNATURE_REJECTED: int(status == 401),
+        metric_names.REJECTED: int(400 <= status < 500 and status != 401),
+        metric_names.SERVER_ERRORS: int(status >= 500),
+    }
+
+
+def answer_request(event: dict, deps: Deps) -> dict:
+    """parse → provider → verify → identify → store and enqueue → answer."""
     try:
         request = parse_request(event)
         provider, secrets = resolve(request.provider, deps.secrets)

@@ -20,6 +20,7 @@ from .keys import Keys
 from .queues import Queues
 from .settings import Settings
 
+MIN_REQUESTS = 5  # fewer requests in 5 min than this never alarm on their rejection share
 TOPIC_ACTIONS = [sns.AddPermission, sns.DeleteTopic, sns.GetTopicAttributes, sns.ListSubscriptionsByTopic,
                  sns.Publish, sns.RemovePermission, sns.SetTopicAttributes, sns.Subscribe,
                  sns.TagResource, sns.UntagResource]
@@ -73,6 +74,12 @@ def add_alarms(t: Template, s: Settings, keys: Keys, queues: Queues, functions: 
         "StuckEvents", outputs.STUCK_EVENTS_ALARM, metrics.NAMESPACE, metrics.STUCK_EVENTS,
         [cw.MetricDimension(Name=metrics.STACK, Value=s.stack_name)], "Sum", 60 * s.sweep_interval_minutes, 1,
         "Events were stored but not enqueued (an AWS failure inside the receiver); the sweeper enqueued them")
+    by_output[outputs.RECEIVER_SERVER_ERRORS_ALARM] = alarm.metric(
+        "ReceiverServerErrors", outputs.RECEIVER_SERVER_ERRORS_ALARM, metrics.NAMESPACE, metrics.SERVER_ERRORS,
+        [cw.MetricDimension(Name=metrics.STACK, Value=s.stack_name)], "Sum", 300, 1,
+        "The receiver answered 500 (AWS failed or a secret is misconfigured); providers will retry")
+    for provider, output in outputs.SIGNATURE_REJECTED_ALARMS.items():
+        by_output[output] = alarm.rejection_rate(provider, output)
     return Alarms(topic, by_output)
 
 
@@ -87,6 +94,28 @@ class _AlarmFactory:
         return self.metric(title, output, "AWS/SQS", metric,
                            [cw.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
                            "Maximum", 60, threshold, description)
+
+    def rejection_rate(self, provider: str, output: outputs.Output) -> cw.Alarm:
+        """The share of PROVIDER's requests that failed verification, once it sent at least MIN_REQUESTS."""
+        def count(query_id: str, metric: str) -> cw.MetricDataQuery:
+            return cw.MetricDataQuery(Id=query_id, ReturnData=False, MetricStat=cw.MetricStat(
+                Metric=cw.Metric(Namespace=metrics.NAMESPACE, MetricName=metric, Dimensions=[
+                    cw.MetricDimension(Name=metrics.STACK, Value=self.s.stack_name),
+                    cw.MetricDimension(Name=metrics.PROVIDER, Value=provider)]),
+                Period=300, Stat="Sum"))
+
+        total = "bad + good + dup"
+        rate = cw.MetricDataQuery(Id="rate", Label=f"{provider} signature rejections, %", ReturnData=True,
+                                  Expression=f"IF({total} >= {MIN_REQUESTS}, 100 * bad / ({total}), 0)")
+        return self.t.add_resource(cw.Alarm(
+            f"{provider.capitalize()}SignatureRejectedAlarm", AlarmName=names.alarm_name(output.subject, self.s.suffix),
+            AlarmDescription=f"{provider} deliveries are failing signature verification: a rotated secret not yet "
+                             "added with `webhookctl secrets set`, or someone forging requests",
+            Metrics=[count("bad", metrics.SIGNATURE_REJECTED), count("good", metrics.ACCEPTED),
+                     count("dup", metrics.DUPLICATES), rate],
+            EvaluationPeriods=1, Threshold=self.s.signature_rejection_alarm_percent,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+            AlarmActions=[self.topic.ref()], OKActions=[self.topic.ref()]))
 
     def metric(self, title: str, output: outputs.Output, namespace: str, metric: str, dimensions: list,
                statistic: str, period: int, threshold: int, description: str,

@@ -116,6 +116,8 @@ class Settings:
     queue_age_alarm_seconds: int = _setting(
         600, _between(60, 1209600), "alarm when the oldest processing message is this old, s")
     api_5xx_alarm_threshold: int = _setting(5, _between(1, 1000000), "API 5XX responses per 5 min that alarm")
+    signature_rejection_alarm_percent: int = _setting(
+        50, _between(1, 100), "alarm when this share of a provider's requests in 5 min fail verification (at least 5)")
     receiver_latency_ms: int = _setting(
         100, _between(1, 29000), "expected receiver latency, ms (for the capacity check only)")
     waf_managed_rules_action: str = _setting(

@@ -6,12 +6,14 @@ Resources are added in dependency order, and that order is kept in the rendered 
 from __future__ import annotations
 
 from troposphere import Export, GetAtt, Output, Parameter, Sub, Template
+from troposphere.cloudwatch import Dashboard
 
 from webhookctl.handlers.webhook_common.contract import stack as out
 
 from .alarms import Alarms, add_alarms
 from .api import Api, add_api, webhook_base_url
 from .bus import Bus, add_bus
+from .dashboard import add_dashboard
 from .functions import Artifacts, Functions, add_functions
 from .keys import Keys, add_keys
 from .queues import Queues, add_queues
@@ -32,7 +34,8 @@ def build_template(s: Settings) -> Template:
     api = add_api(t, s, keys, functions.receiver)
     add_waf(t, s, api)
     alarms = add_alarms(t, s, keys, queues, functions, api)
-    _add_outputs(t, keys, storage, queues, bus, functions, api, alarms)
+    dashboard = add_dashboard(t, s, alarms)
+    _add_outputs(t, keys, storage, queues, bus, functions, api, alarms, dashboard)
     return t
 
 
@@ -48,7 +51,7 @@ def _add_parameters(t: Template) -> Artifacts:
 
 
 def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, bus: Bus, functions: Functions,
-                 api: Api, alarms: Alarms) -> None:
+                 api: Api, alarms: Alarms, dashboard: Dashboard) -> None:
     values = {
         out.WEBHOOK_URL: webhook_base_url(api),
         out.TABLE_NAME: storage.table.ref(),
@@ -61,6 +64,7 @@ def _add_outputs(t: Template, keys: Keys, storage: Storage, queues: Queues, bus:
         out.EVENT_BUS_NAME: bus.bus.ref(),
         out.EVENT_BUS_ARN: GetAtt(bus.bus, "Arn"),
         out.ALERT_TOPIC_ARN: alarms.topic.ref(),
+        out.DASHBOARD: dashboard.ref(),
         out.SIGNING_SECRET_ARN: storage.secret.ref(),
         out.KEY_ARN: GetAtt(keys.key, "Arn"),
         out.RECEIVER_FUNCTION: functions.receiver.function.ref(),

@@ -29,6 +29,7 @@ class ReceiverConfig:
     event_ttl_days: int
     replay_guard_days: int
     secrets_cache_seconds: int
+    stack_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def receiver_config() -> ReceiverConfig:
         event_ttl_days=values[env.EVENT_TTL_DAYS.name],
         replay_guard_days=values[env.REPLAY_GUARD_DAYS.name],
         secrets_cache_seconds=values[env.SECRETS_CACHE_SECONDS.name],
+        stack_name=values[env.STACK_NAME.name],
     )
 
 

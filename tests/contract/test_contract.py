@@ -96,3 +96,11 @@ def test_physical_names_come_from_the_suffix():
         assert resources[f"{role.capitalize()}LogGroup"]["Properties"]["LogGroupName"] == \
             names.function_log_group(role, "team-a")
     assert names.suffix_of(names.stack_name("team-a")) == "team-a"
+
+
+def test_the_contracts_provider_list_is_the_receivers():
+    from webhook_common.providers import PROVIDERS
+
+    from webhookctl.handlers.webhook_common.contract import names
+
+    assert set(names.PROVIDERS) == set(PROVIDERS) and len(names.PROVIDERS) == len(PROVIDERS)

@@ -48,7 +48,7 @@ def test_resources_moto_ignores_exist_and_their_refs_resolve(app: Any, run: Call
     stages = app.clients.client("apigateway").get_stages(restApiId=api_id)["item"]
     receiver = app.clients.client("lambda").get_function_configuration(FunctionName=outputs["ReceiverFunctionName"])
     assert secret["Name"] == f"webhook-signing-secrets-{SUFFIX}"
-    assert alarms == {outputs[o.key] for o in contract_stack.with_role(contract_stack.ALARM)} and len(alarms) == 10
+    assert alarms == {outputs[o.key] for o in contract_stack.with_role(contract_stack.ALARM)} and len(alarms) == 19
     assert [s["stageName"] for s in stages] == ["live"]
     assert receiver["Environment"]["Variables"]["SIGNING_SECRETS_ARN"] == outputs["SigningSecretArn"]
     assert (receiver["Architectures"], receiver["TracingConfig"]) == (["arm64"], {"Mode": "Active"})

@@ -152,6 +152,11 @@ def faithful_moto() -> None:
     install_patches()
 
 
+def log_lines(text: str) -> list[str]:
+    """A function's stdout without its metric lines (embedded metric format: each holds an `_aws` object)."""
+    return [line for line in text.splitlines() if not line.startswith('{"_aws":')]
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch):
     """moto in-process with the stack's table, queues and secret; the functions' environment set."""

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import processor
 import receiver
 
-from .conftest import stream_records
+from .conftest import log_lines, stream_records
 from .test_receiver import sample_event
 
 TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
 def lines(capsys) -> list[dict]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [json.loads(line) for line in log_lines(capsys.readouterr().out)]
 
 
 def test_the_trace_and_the_webhook_reach_every_line_of_every_function(aws, capsys):

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from webhook_common import runtime
 from webhook_common.secrets import SecretsCache
 
-from .conftest import SECRETS, TABLE, api_event, signed_event, status_changes
+from .conftest import SECRETS, TABLE, api_event, log_lines, signed_event, status_changes
 from .samples import SAMPLES, STRIPE_SUCCEEDED
 
 SAMPLE_BY_PROVIDER = {}
@@ -244,7 +244,7 @@ def test_refusals_log_no_body(aws, capsys):
     receiver.handler(signed_event("stripe", b"not json, card 4111111111111111", as_base64=True), None)
     logged = capsys.readouterr().out
     assert "4111" not in logged and "evt_" not in logged and "pi_" not in logged
-    assert [json.loads(line)["status"] for line in logged.splitlines()] == [401, 400]
+    assert [json.loads(line)["status"] for line in log_lines(logged)] == [401, 400]
 
 
 # --- idempotency and loss -------------------------------------------------------------------------------------
@@ -437,6 +437,26 @@ def test_unexpected_failure_is_a_clean_500_with_no_body_in_the_log(aws, monkeypa
         {"error": "temporarily unable to accept the webhook; retry later"},
     )
     assert_nothing_written(aws)
-    [line] = capsys.readouterr().out.splitlines()
+    [line] = log_lines(capsys.readouterr().out)
     assert json.loads(line)["errorType"] == "RuntimeError"
     assert "evt_" not in line
+
+
+def metric_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith('{"_aws":')]
+
+
+def test_each_request_is_counted_by_provider_and_answer(aws, capsys):
+    # GIVEN a new event, its retry, a forgery and a request to a provider nobody configured
+    first = receiver.handler(sample_event("stripe"), None)
+    again = receiver.handler(sample_event("stripe"), None)
+    forged = sample_event("stripe")
+    forged["body"] = forged["body"].replace("succeeded", "failed")
+    refused = receiver.handler(forged, None)
+    stranger = receiver.handler({**sample_event("stripe"), "pathParameters": {"provider": "acme-<script>"}}, None)
+    assert [r["statusCode"] for r in (first, again, refused, stranger)] == [200, 200, 401, 404]
+    # THEN one metric line per request, under the stack and the provider (a stranger's name is not a dimension)
+    counted = [(m["Provider"], m["Accepted"], m["Duplicates"], m["SignatureRejected"], m["Rejected"],
+                m["ServerErrors"]) for m in metric_lines(capsys.readouterr().out)]
+    assert counted == [("stripe", 1, 0, 0, 0, 0), ("stripe", 0, 1, 0, 0, 0), ("stripe", 0, 0, 1, 0, 0),
+                       ("unknown", 0, 0, 0, 1, 0)]

@@ -293,7 +293,7 @@ def test_a_changed_source_list_reaches_the_stage_through_a_new_deployment(resour
 
 def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 10
+    assert len(alarms) == 19  # 11 for the stack, and one signature-rejection rate per provider
     for alarm in alarms.values():
         p = alarm["Properties"]
         assert p["AlarmActions"] == p["OKActions"] == [{"Ref": "AlertTopic"}]
@@ -305,7 +305,7 @@ def test_alarms_notify_the_topic_on_alarm_and_ok(resources):
     assert dlq["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
     errors = {p["Properties"]["Dimensions"][0]["Value"]["Ref"] for p in alarms.values()
-              if p["Properties"]["MetricName"] == "Errors"}
+              if p["Properties"].get("MetricName") == "Errors"}
     assert errors == {"ReceiverFunction", "ProcessorFunction", "AuditFunction", "SweeperFunction"}
 
 
@@ -377,3 +377,28 @@ def test_one_minute_sweeps_are_spelled_as_aws_requires():
 
     resources = rendered(Settings(sweep_interval_minutes=1))["Resources"]
     assert props(resources, "SweeperSchedule")["ScheduleExpression"] == "rate(1 minute)"
+
+
+def test_each_provider_alarms_on_its_share_of_signature_rejections(resources):
+    alarm = props(resources, "GithubSignatureRejectedAlarm")
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    assert queries["rate"]["Expression"] == "IF(bad + good + dup >= 5, 100 * bad / (bad + good + dup), 0)"
+    assert [queries[i]["MetricStat"]["Metric"]["MetricName"] for i in ("bad", "good", "dup")] == [
+        "SignatureRejected", "Accepted", "Duplicates"]
+    assert queries["bad"]["MetricStat"]["Metric"]["Dimensions"] == [
+        {"Name": "Stack", "Value": "payment-webhooks-qa7"}, {"Name": "Provider", "Value": "github"}]
+    assert (alarm["Threshold"], alarm["AlarmName"]) == (50, "payment-webhooks-qa7-signature-rejected-github")
+    assert {k.removesuffix("SignatureRejectedAlarm").lower() for k in resources if k.endswith("SignatureRejectedAlarm")
+            } == {"stripe", "adyen", "square", "checkout", "razorpay", "paddle", "standard", "github"}
+
+
+def test_the_dashboard_shows_every_provider_and_every_alarm(resources):
+    import json as jsonlib
+
+    body = jsonlib.loads(props(resources, "Dashboard")["DashboardBody"]["Fn::Sub"])
+    accepted = next(w for w in body["widgets"] if w["properties"].get("title") == "Webhooks accepted")
+    assert [m[3] for m in accepted["properties"]["metrics"]] == [
+        "stripe", "adyen", "square", "checkout", "razorpay", "paddle", "standard", "github"]
+    (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
+    shown = {arn.rsplit(":", 1)[1] for arn in alarm_widget["properties"]["alarms"]}
+    assert shown == {a["Properties"]["AlarmName"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()}

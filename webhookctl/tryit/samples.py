@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from webhookctl.handlers.webhook_common.contract import names
+
 KINDS = ("payment_succeeded", "payment_failed", "refund", "dispute")
-PROVIDERS = ("stripe", "adyen", "square", "checkout", "razorpay", "paddle", "standard", "github")
+PROVIDERS = names.PROVIDERS
 
 Token = Callable[[int], str]
 

@@ -12,6 +12,8 @@ STACK_PREFIX = "payment-webhooks-"
 TAG_PREFIX = "webhookctl:"
 SUFFIX_TAG = TAG_PREFIX + "suffix"
 FUNCTIONS = ("receiver", "processor", "audit", "sweeper")
+# Every provider the receiver verifies (webhook_common.providers.PROVIDERS, which a test holds to this list).
+PROVIDERS = ("stripe", "adyen", "square", "checkout", "razorpay", "paddle", "standard", "github")
 
 
 def stack_name(suffix: str) -> str:

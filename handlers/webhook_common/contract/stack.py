@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .names import PROVIDERS
+
 # Parameters: the content-addressed artifacts deploy uploads (so render needs no AWS).
 ARTIFACT_BUCKET = "ArtifactBucket"
 HANDLERS_KEY = "HandlersKey"
@@ -48,6 +50,7 @@ AUDIT_FAILURE_QUEUE_URL = Output("AuditFailureQueueUrl", QUEUE_URL, "audit-failu
 EVENT_BUS_NAME = Output("EventBusName", BUS)
 EVENT_BUS_ARN = Output("EventBusArn", BUS)
 ALERT_TOPIC_ARN = Output("AlertTopicArn", TOPIC)
+DASHBOARD = Output("DashboardName", "dashboard")
 SIGNING_SECRET_ARN = Output("SigningSecretArn", SECRET)
 KEY_ARN = Output("KeyArn", KEY)
 RECEIVER_FUNCTION = Output("ReceiverFunctionName", FUNCTION, "receiver")
@@ -68,8 +71,15 @@ AUDIT_ERRORS_ALARM = Output("AuditErrorsAlarmName", ALARM, "audit-errors")
 SWEEPER_ERRORS_ALARM = Output("SweeperErrorsAlarmName", ALARM, "sweeper-errors")
 PUBLISH_FAILED_ALARM = Output("PublishFailedAlarmName", ALARM, "publish-failed")
 STUCK_EVENTS_ALARM = Output("StuckEventsAlarmName", ALARM, "stuck-events")
+RECEIVER_SERVER_ERRORS_ALARM = Output("ReceiverServerErrorsAlarmName", ALARM, "receiver-5xx")
 
-OUTPUTS = tuple(value for value in list(globals().values()) if isinstance(value, Output))
+# A provider whose deliveries start failing verification (it rotated its secret before you did) alarms here
+# long before anything reaches the DLQ.
+SIGNATURE_REJECTED_ALARMS = {provider: Output(f"{provider.capitalize()}SignatureRejectedAlarmName", ALARM,
+                                              f"signature-rejected-{provider}") for provider in PROVIDERS}
+
+OUTPUTS = (*(value for value in list(globals().values()) if isinstance(value, Output)),
+           *SIGNATURE_REJECTED_ALARMS.values())
 FUNCTION_OUTPUTS = {o.subject: o for o in OUTPUTS if o.role == FUNCTION}
 LOG_GROUP_OUTPUTS = {o.subject: o for o in OUTPUTS if o.role == LOG_GROUP}
 

@@ -166,7 +166,7 @@ def test_malformed_or_oversized_requests_get_api_gateways_answer_not_a_reset(san
                                                                               message):
     answer = raw_http(sandbox, b"POST /webhook/stripe HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body)
     assert answer.startswith(b"HTTP/1.1 " + status + b" ")
-    assert answer.endswith(json.dumps({"message": message.decode()}).encode())
+    assert answer.endswith(b'{"message":"' + message + b'"}')
 
 
 # --- the DLQ drill

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -104,6 +104,32 @@ def http_response(result: Any) -> Response:
     return Response(result["statusCode"], headers, data)
 
 
-def gateway_error(status: int, message: str) -> Response:
-    """API Gateway's own JSON error responses (403 for a missing route, 502 for a failed integration)."""
-    return Response(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+def gateway_error(status: int, message: str, error_type: str | None = None) -> Response:
+    """API Gateway's own JSON error responses (403 for a missing route or a WAF block, 429 throttled, 502 for a
+    failed integration), with its x-amzn-ErrorType header when ERROR_TYPE is given."""
+    headers = [("Content-Type", "application/json"), *([("x-amzn-ErrorType", error_type)] if error_type else [])]
+    return Response(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode())
+
+
+# --- X-Ray: API Gateway starts (or continues) a trace per request and passes it on as X-Amzn-Trace-Id
+
+TRACE_HEADER = "X-Amzn-Trace-Id"
+TRACE_ROOT = re.compile(r"(?:^|;)\s*Root=(1-[0-9a-f]{8}-[0-9a-f]{24})(?:;|$)")
+
+
+def new_trace_root(now_s: float, random_hex: Callable[[int], str]) -> str:
+    """An X-Ray trace id: 1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>."""
+    return f"1-{int(now_s) & 0xFFFFFFFF:08x}-{random_hex(12)}"
+
+
+def trace_root(headers: Sequence[tuple[str, str]]) -> str | None:
+    """The Root of a well-formed X-Amzn-Trace-Id the caller sent (API Gateway continues that trace), else None."""
+    value = next((v for k, v in headers if k.lower() == TRACE_HEADER.lower()), "")
+    match = TRACE_ROOT.search(value)
+    return match[1] if match else None
+
+
+def with_trace(request: Request, root: str) -> Request:
+    """REQUEST with exactly one X-Amzn-Trace-Id, naming ROOT, as the integration receives it."""
+    headers = [(k, v) for k, v in request.headers if k.lower() != TRACE_HEADER.lower()]
+    return replace(request, headers=[*headers, (TRACE_HEADER, f"Root={root}")])

@@ -70,6 +70,20 @@ def _is_problem(line: str, function: str) -> bool:
     return failed_record or '"level":"ERROR"' in line or not line.startswith("{")
 
 
+def edge_notes(limits: Any, *, enforced: bool, loopback_trusted: bool) -> list[str]:
+    """What the gateway does at the edge, said once at startup: the limits it enforces (and where they come
+    from), how it counts loopback, and that AWS's managed WAF rule groups are not emulated."""
+    if not enforced:
+        return ["edge limits off: the gateway applies neither the stage throttle nor the WAF rate rule"]
+    lines = [limits.describe()]
+    if loopback_trusted and limits.waf_limit is not None:
+        lines.append("  127.0.0.1 is treated as a provider's address (as trusted_cidrs would list it): the WAF "
+                     "rate rule does not count it; the stage throttle does")
+    groups = ", ".join(limits.managed_rule_groups) or "none in this template"
+    lines.append(f"  AWS managed WAF rule groups are not emulated ({groups}): no request is blocked by them")
+    return lines
+
+
 def console(stream: Any = None) -> Callable[[str, str], None]:
     """show(kind, line) writing to the real terminal, one whole line at a time."""
     lock = threading.Lock()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from webhookctl.tryit import apigw
+from webhookctl.tryit.edge_limits import Edge
 from webhookctl.tryit.pollers import Invoke
 
 # API Gateway's payload limit; larger requests never reach the function.
@@ -30,11 +32,17 @@ class Exchange:
 
 
 class Gateway:
-    """Serves until stop(); each request runs the receiver in its own thread, as concurrent Lambdas would."""
+    """Serves until stop(); each request runs the receiver in its own thread, as concurrent Lambdas would.
+
+    `edge` (the WAF rate rule and the stage's throttle) refuses requests before they reach the receiver;
+    None admits all. `clock` (wall time) and `random_hex` make request times and trace ids."""
 
     def __init__(self, invoke: Invoke, *, port: int = 0, api_id: str = "local",
-                 on_exchange: Callable[[Exchange], None] = lambda exchange: None) -> None:
-        self.invoke, self.api_id, self.on_exchange = invoke, api_id, on_exchange
+                 on_exchange: Callable[[Exchange], None] = lambda exchange: None, edge: Edge | None = None,
+                 clock: Callable[[], float] = time.time,
+                 random_hex: Callable[[int], str] = secrets.token_hex) -> None:
+        self.invoke, self.api_id, self.on_exchange, self.edge = invoke, api_id, on_exchange, edge
+        self.clock, self.random_hex = clock, random_hex
         self.server = _Server(("127.0.0.1", port), _handler_class(self))
         self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
 
@@ -57,11 +65,22 @@ class Gateway:
         self.server.server_close()
 
     def handle(self, request: apigw.Request) -> apigw.Response:
+        """The answer, carrying the request id and the X-Ray trace the request was given (or continued)."""
+        request_id = str(uuid.uuid4())
+        root = apigw.trace_root(request.headers) or apigw.new_trace_root(self.clock(), self.random_hex)
+        response = self._answer(apigw.with_trace(request, root), request_id)
+        return replace(response, headers=[*response.headers, ("x-amzn-RequestId", request_id),
+                                          (apigw.TRACE_HEADER, f"Root={root}")])
+
+    def _answer(self, request: apigw.Request, request_id: str) -> apigw.Response:
+        refusal = self.edge.refuse(request.source_ip) if self.edge is not None else None
+        if refusal is not None:
+            return refusal
         provider = apigw.route(request)
         if provider is None:
             return apigw.gateway_error(403, "Missing Authentication Token")
-        event = apigw.proxy_event(request, provider, request_id=str(uuid.uuid4()),
-                                  now_ms=int(time.time() * 1000), api_id=self.api_id)
+        event = apigw.proxy_event(request, provider, request_id=request_id,
+                                  now_ms=int(self.clock() * 1000), api_id=self.api_id)
         invocation = self.invoke(event)
         if invocation.error is not None:
             return apigw.gateway_error(502, "Internal server error")

@@ -5,6 +5,7 @@
     queue poller               -> processor.handler (batch size, partial failures, visibility, DLQ)
     stream poller              -> audit.handler     (retries, on-failure queue)
     alarm evaluator            -> the SQS-depth alarms' states (the emulator evaluates none)
+    edge (in the gateway)      -> the WAF rate rule per source IP and the stage throttle, from the template
 
 The emulator runs the stack's event source mappings only as far as moto can (it never runs handler code);
 the sandbox disables them and is the poller itself.
@@ -17,14 +18,17 @@ import json
 import os
 import secrets as random_secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract import secrets as secrets_document
 from webhookctl.handlers.webhook_common.contract import stack as keys
 from webhookctl.tryit import apigw
-from webhookctl.tryit.console import Tracker
+from webhookctl.tryit.console import Tracker, edge_notes
+from webhookctl.tryit.edge_limits import LOOPBACK, Edge, EdgeLimits, deployed_limits
 from webhookctl.tryit.emulator.inprocess import InProcessAws, streams_client
 from webhookctl.tryit.functions import (
     Capture,
@@ -52,6 +56,12 @@ class SandboxOptions:
     alarm_every_s: float = 0.5
     queue_workers: int = 2  # concurrent processor batches (the mapping's MaximumConcurrency, locally)
     sweep_every_s: float = 30.0  # the stack sweeps every sweep_interval_minutes; locally, sooner
+    settings: tuple[tuple[str, str], ...] = ()  # `--set KEY=VALUE` for the local stack, as deploy takes them
+    edge_limits: bool = True  # the gateway applies the WAF rate rule and the stage throttle
+    # Every local sender connects from loopback, and plays a provider: production lists the providers'
+    # delivery ranges in trusted_cidrs, so the WAF rule does not count loopback unless this is False.
+    loopback_trusted: bool = True
+    edge_clock: Callable[[], float] = time.monotonic  # the edge's clock (tests advance a fake one)
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -134,6 +144,7 @@ class Sandbox:
     queue_pollers: list[QueuePoller] = field(default_factory=list)
     stream_poller: StreamPoller | None = None
     alarms: list[DepthAlarm] = field(default_factory=list)
+    edge_limits: EdgeLimits | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -203,7 +214,10 @@ def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, 
     from webhookctl.edge.aws import AwsClients, AwsTarget
 
     clients = AwsClients(AwsTarget(options.region), dynamodbstreams=streams_client(options.region))
-    outputs = deploy_stack(clients, options.suffix, say)
+    outputs = deploy_stack(clients, options.suffix, say, dict(options.settings))
+    limits = deployed_limits(clients.cloudformation, names.stack_name(options.suffix))
+    for line in edge_notes(limits, enforced=options.edge_limits, loopback_trusted=options.loopback_trusted):
+        say(line)
     document = seed_secrets(gateway.url)
     clients.secretsmanager.put_secret_value(SecretId=outputs[keys.SIGNING_SECRET_ARN.key],
                                             SecretString=secrets_document.dump(document))
@@ -214,6 +228,7 @@ def _assemble(options: SandboxOptions, emulator: Any, in_process: InProcessAws, 
     warm_up(functions, gateway)
     sandbox = Sandbox(emulator, in_process, clients, outputs, gateway, document, functions, environment,
                       shipper, capture)
+    sandbox.edge_limits, gateway.edge = limits, make_edge(options, limits)
     gateway.invoke, gateway.on_exchange = functions["receiver"].invoke, tracker.exchange
     start_pollers(sandbox, options, tracker, say)
     gateway.start()
@@ -243,13 +258,21 @@ class _DeployUi:
         return True
 
 
-def deploy_stack(clients: Any, suffix: str, say: Say) -> dict[str, str]:
+def make_edge(options: SandboxOptions, limits: EdgeLimits) -> Edge | None:
+    """The gateway's edge for these limits (None when the sandbox does not apply them)."""
+    if not options.edge_limits:
+        return None
+    return Edge(limits, options.edge_clock, also_trusted=LOOPBACK if options.loopback_trusted else ())
+
+
+def deploy_stack(clients: Any, suffix: str, say: Say, settings: dict[str, str] | None = None) -> dict[str, str]:
     """The stack, deployed into the emulator through the same code path as `webhookctl deploy`."""
     from webhookctl.stack.deploy import Deployer, DeployOptions
     from webhookctl.stack.stack_events import Timing
 
     timing = Timing(poll_seconds=0.05, change_set_poll_seconds=0.05, timeout_seconds=60)
-    result = Deployer(clients, _DeployUi(say), timing).deploy(DeployOptions(suffix=suffix, yes=True))
+    result = Deployer(clients, _DeployUi(say), timing).deploy(
+        DeployOptions(suffix=suffix, settings=settings or {}, yes=True))
     return result.outputs
 
 

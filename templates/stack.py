@@ -16,6 +16,7 @@ from .bus import Bus, add_bus
 from .dashboard import add_dashboard
 from .functions import Artifacts, Functions, add_functions
 from .keys import Keys, add_keys
+from .metadata import metadata_entry
 from .queues import Queues, add_queues
 from .settings import Settings
 from .storage import Storage, add_storage
@@ -25,6 +26,7 @@ from .waf import add_waf
 def build_template(s: Settings) -> Template:
     t = Template(Description=f"Payment webhook pipeline {s.stack_name} (rendered by webhookctl)")
     t.set_version("2010-09-09")
+    t.set_metadata(metadata_entry(s))  # what diff and deploy compare a run's settings with
     artifacts = _add_parameters(t)
     keys = add_keys(t, s)
     storage = add_storage(t, s, keys)

@@ -18,6 +18,8 @@ from webhookctl.edge.errors import WebhookctlError
 COMMANDS = {
     "render": ("webhookctl.commands.build:render", "Print the stack's CloudFormation template (no AWS needed)."),
     "package": ("webhookctl.commands.build:package", "Build handlers.zip and layer.zip (no AWS needed)."),
+    "init": ("webhookctl.commands.init:init",
+             "Write a commented webhookctl.toml with every setting and its default (no AWS needed)."),
     "deploy": ("webhookctl.commands.stack:deploy",
                "Package, upload what changed, and create or update the stack through a change set."),
     "diff": ("webhookctl.commands.stack:diff", "Show the change set deploy would execute (created, printed, deleted)."),

@@ -70,6 +70,9 @@ class FakeCloudFormation:
     def call_names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
+    def get_template(self, StackName: str, TemplateStage: str = "Original") -> dict[str, Any]:  # noqa: N803
+        return {"TemplateBody": {}}  # no Metadata: nothing recorded, nothing reverts
+
     def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument names)
         self._call("describe_stacks", {"StackName": StackName})
         current = self.stacks.pop(0) if len(self.stacks) > 1 else self.stacks[0]

@@ -50,17 +50,20 @@ def words(text: str) -> list[list[str]]:
 
 def uploaded_keys(result: Result) -> list[str]:
     prefix = f"uploaded s3://{BUCKET}/"
-    return [line.removeprefix(prefix) for line in result.stderr.splitlines() if line.startswith(prefix)]
+    return [line.removeprefix(prefix).split()[0] for line in result.stderr.splitlines() if line.startswith(prefix)]
 
 
-def test_first_deploy_creates_the_stack_and_uploads_both_artifacts(app: Any, deployed: Result) -> None:
+def test_first_deploy_creates_the_stack_and_uploads_both_artifacts_and_the_template(app: Any,
+                                                                                     deployed: Result) -> None:
     s3 = app.clients.s3
     stack = stack_of(app)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert sorted(uploaded_keys(deployed)) == keys
-    assert [k.split("/")[0] for k in keys] == ["handlers", "layer"]
+    # the template is over CreateChangeSet's 51,200-byte body limit, so CloudFormation reads it from S3
+    assert [k.split("/")[0] for k in keys] == ["handlers", "layer", "templates"]
+    assert f"uploaded s3://{BUCKET}/{keys[2]} (template over 51200 bytes)" in deployed.stderr
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
         "ArtifactBucket": BUCKET, "HandlersKey": keys[0], "LayerKey": keys[1]}
     assert {"Key": "webhookctl:suffix", "Value": SUFFIX} in stack["Tags"]
@@ -261,9 +264,13 @@ def test_purging_keeps_artifacts_another_stack_still_uses(
     keys = sorted(v["Key"] for v in app.clients.s3.list_object_versions(Bucket=BUCKET)["Versions"])
     # WHEN the first is destroyed with --purge-artifacts
     result = run(app, "destroy", "--suffix", SUFFIX, "--yes", "--purge-artifacts")
-    # THEN nothing the second stack runs from is deleted, and the user is told why
+    # THEN only the first stack's own template is deleted (its names carry its suffix): nothing the second stack
+    # runs from, and the user is told why
     assert result.exit_code == 0, result.output
-    assert sorted(v["Key"] for v in app.clients.s3.list_object_versions(Bucket=BUCKET)["Versions"]) == keys
+    left = sorted(v["Key"] for v in app.clients.s3.list_object_versions(Bucket=BUCKET)["Versions"])
+    (deleted,) = set(keys) - set(left)
+    assert deleted.startswith("templates/") and f"deleted s3://{BUCKET}/{deleted} (1 version(s))" in result.stderr
+    assert [k.split("/")[0] for k in left] == ["handlers", "layer", "templates"]
     assert [line for line in result.stderr.splitlines() if line.startswith("kept ")] == [
         f"kept s3://{BUCKET}/{key}: stack payment-webhooks-e2e-two still uses it"
         for key in (stack_parameter(app, "payment-webhooks-e2e-two", "HandlersKey"),

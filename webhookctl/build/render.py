@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from webhookctl.edge.errors import UsageError
 from webhookctl.templates import Settings, SettingsError, build_template
 
-TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Parameters", "Resources", "Outputs")
+TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Resources", "Outputs")
 
 
 def load_settings(suffix: str, overrides: Mapping[str, str]) -> Settings:

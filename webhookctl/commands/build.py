@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from webhookctl.commands.options import dump_json, format_option, parse_pairs, suffix_option
+from webhookctl.commands.options import (
+    checked_settings,
+    config_options,
+    dump_json,
+    effective_settings,
+    env_config,
+    format_option,
+    suffix_option,
+)
 from webhookctl.edge.context import AppContext, pass_app
 
 # What AWS CLI users type after -o/--output; as a file name it is almost always a mistake.
@@ -22,10 +30,12 @@ FORMAT_NAMES = ("json", "yaml", "yml", "text", "table")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a setting (repeatable); `webhookctl render --list-settings` shows them.")
 @click.option("--list-settings", is_flag=True, help="List every setting with its default, then exit.")
-def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
-           list_settings: bool) -> None:
+@config_options
+@pass_app
+def render(app: AppContext, suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
+           list_settings: bool, config_file: Path | None, config_env: str | None) -> None:
     """Print the stack's CloudFormation template (no AWS needed)."""
-    from webhookctl.build.render import load_settings, render_template
+    from webhookctl.build.render import render_template
 
     if list_settings:
         from webhookctl.edge.output import settings_table
@@ -35,7 +45,8 @@ def render(suffix: str, output_format: str, output: Path | None, sets: tuple[str
     if output is not None and output.name.lower() in FORMAT_NAMES:
         raise click.BadParameter(f"{output.name!r} is a format name, not a file: use --format {output.name.lower()} "
                                  f"(or -o FILE.{output.name.lower()} to write a file)", param_hint="--output")
-    settings = load_settings(suffix, parse_pairs(sets, "--set"))
+    env = env_config(app, suffix, config_file, config_env)
+    settings = checked_settings(suffix, effective_settings(env, sets), env)
     for warning in settings.capacity_warnings():
         click.echo(f"warning: {warning}", err=True)
     body = render_template(settings, output_format)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from webhookctl.edge.context import AppContext, pass_app
 from webhookctl.edge.errors import NotConfirmed
 from webhookctl.handlers.webhook_common.contract.names import SUFFIX_PATTERN, SUFFIX_RULE
+
+if TYPE_CHECKING:
+    from webhookctl.edge.config import EnvConfig
+    from webhookctl.templates.settings import Settings
 
 
 def _check_suffix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -85,3 +90,52 @@ def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=what)
         pairs[key.strip()] = value.strip()
     return pairs
+
+
+def config_options(f: Callable) -> Callable:
+    """--config-file and --config-env: an environment's table in webhookctl.toml."""
+    from webhookctl.edge.config import CONFIG_NAME
+
+    f = click.option("--config-env", metavar="NAME",
+                     help="Environment table of the config file to use (default: the suffix's, [SUFFIX]).")(f)
+    return click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path),
+                        help=f"Environment config (default: ./{CONFIG_NAME} if present); flags win over it.")(f)
+
+
+def env_config(app: AppContext, suffix: str, config_file: Path | None, config_env: str | None) -> EnvConfig:
+    """The chosen environment's table (empty without a file); its region and profile fill the flags' gaps."""
+    from webhookctl.edge.config import CONFIG_NAME, EnvConfig, load_config, select_env
+    from webhookctl.templates.settings import describe_settings
+
+    path = config_file or (Path(CONFIG_NAME) if Path(CONFIG_NAME).is_file() else None)
+    name = config_env or suffix
+    if path is None:
+        return EnvConfig(name)
+    envs = load_config(path, {row[0] for row in describe_settings()})
+    if name not in envs and config_file is None and config_env is None:
+        click.echo(f"note: {path} has no [{name}] environment: using flags and defaults only", err=True)
+        return EnvConfig(name, path)
+    env = select_env(envs, name, path)
+    if app.credentials is None:  # the sandbox (--local) sets its own region and no profile
+        app.region = app.region or env.region
+        app.profile = app.profile or env.profile
+    return env
+
+
+def effective_settings(env: EnvConfig, sets: tuple[str, ...]) -> dict[str, str]:
+    """The file's settings with --set on top."""
+    return {**env.settings, **parse_pairs(sets, "--set")}
+
+
+def checked_settings(suffix: str, overrides: dict[str, str], env: EnvConfig) -> Settings:
+    """Validated settings; an error names the file when some of them came from it."""
+    from webhookctl.build.render import load_settings
+    from webhookctl.edge.config import ConfigError
+    from webhookctl.edge.errors import UsageError
+
+    try:
+        return load_settings(suffix, overrides)
+    except UsageError as exc:
+        if not env.settings:
+            raise
+        raise ConfigError(f"{exc} (settings from {env.path} [{env.name}.settings] and --set)") from exc

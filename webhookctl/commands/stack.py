@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from webhookctl.commands.options import (
     aws_options,
+    checked_settings,
+    config_options,
     dump_json,
+    effective_settings,
+    env_config,
     format_option,
     parse_pairs,
     suffix_option,
@@ -17,7 +22,8 @@ from webhookctl.commands.options import (
 from webhookctl.edge.context import AppContext, pass_app
 
 if TYPE_CHECKING:
-    from webhookctl.stack.deploy import Deployer
+    from webhookctl.edge.config import EnvConfig
+    from webhookctl.stack.deploy import Deployer, DeployOptions
 
 
 class ClickUi:
@@ -54,7 +60,18 @@ def _deploy_inputs(f: Any) -> Any:
                      help="Override a setting (repeatable); see `webhookctl render --list-settings`.")(f)
     f = click.option("--bucket", help="Artifact bucket (default: webhookctl-artifacts-ACCOUNT-REGION, "
                                       "created on first use).")(f)
-    return aws_options(suffix_option()(f))
+    return config_options(aws_options(suffix_option()(f)))
+
+
+def _options(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None,
+             config: tuple[Path | None, str | None], **extra: Any) -> tuple[DeployOptions, EnvConfig]:
+    """DeployOptions from the flags on top of the environment's table in the config file."""
+    from webhookctl.stack.deploy import DeployOptions
+
+    env = env_config(app, suffix, *config)
+    overrides = effective_settings(env, sets)
+    checked_settings(suffix, overrides, env)  # a bad value in the file is named as the file's
+    return DeployOptions(suffix=suffix, settings=overrides, bucket=bucket or env.bucket, **extra), env
 
 
 @click.command()
@@ -67,15 +84,17 @@ def _deploy_inputs(f: Any) -> Any:
 @format_option
 @pass_app
 def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None,
-           tag_pairs: tuple[str, ...], yes: bool, no_execute: bool, fail_on_empty: bool, protect: bool,
-           output_format: str) -> None:
+           config_file: Path | None, config_env: str | None, tag_pairs: tuple[str, ...], yes: bool,
+           no_execute: bool, fail_on_empty: bool, protect: bool, output_format: str) -> None:
     """Package, upload what changed, and create or update the stack through a change set."""
-    from webhookctl.stack.changeset import changes_json
-    from webhookctl.stack.deploy import DeployOptions
+    from dataclasses import replace
 
-    options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"),
-                            tags=_stack_tags(tag_pairs), bucket=bucket, yes=yes,
-                            no_execute=no_execute, fail_on_empty=fail_on_empty, protect=protect)
+    from webhookctl.stack.changeset import changes_json
+
+    options, env = _options(app, suffix, sets, bucket, (config_file, config_env), yes=yes,
+                            no_execute=no_execute, fail_on_empty=fail_on_empty)
+    tags = {**_checked_tags(env.tags, f"{env.path} [{env.name}.tags]"), **_stack_tags(tag_pairs)}
+    options = replace(options, tags=tags, protect=protect or bool(env.protect))
     result = deployer(app).deploy(options)
     if output_format == "json":
         change_set = result.change_set
@@ -93,14 +112,13 @@ def deploy(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | No
 @click.option("--fail", is_flag=True, help="Exit 1 when there are changes.")
 @format_option
 @pass_app
-def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None, fail: bool,
-         output_format: str) -> None:
+def diff(app: AppContext, suffix: str, sets: tuple[str, ...], bucket: str | None, config_file: Path | None,
+         config_env: str | None, fail: bool, output_format: str) -> None:
     """Show the change set deploy would execute (created, printed, deleted)."""
     from webhookctl.edge.errors import WebhookctlError
     from webhookctl.stack.changeset import changes_json, changes_table
-    from webhookctl.stack.deploy import DeployOptions
 
-    options = DeployOptions(suffix=suffix, settings=parse_pairs(sets, "--set"), bucket=bucket)
+    options, _ = _options(app, suffix, sets, bucket, (config_file, config_env))
     plan, change_set = deployer(app).diff(options)
     changes = change_set.changes if change_set else ()
     pending = plan.recreate is not None or bool(changes)
@@ -178,14 +196,19 @@ def _local_urls(app: AppContext, outputs: dict[str, str]) -> dict[str, str]:
 
 def _stack_tags(pairs: tuple[str, ...]) -> dict[str, str]:
     """--tags, refused locally where CloudFormation would refuse them after packaging and uploading."""
+
+    return _checked_tags(parse_pairs(pairs, "--tags"), "--tags")
+
+
+def _checked_tags(tags: dict[str, str], hint: str) -> dict[str, str]:
+    """Tags CloudFormation would accept, or a usage error naming where the bad one came from."""
     from webhookctl.handlers.webhook_common.contract.names import TAG_PREFIX
 
-    tags = parse_pairs(pairs, "--tags")
     for key, value in tags.items():
         if key.lower().startswith("aws:") or key.startswith(TAG_PREFIX):
             raise click.BadParameter(f"tag {key!r} uses a reserved prefix (aws: belongs to AWS, {TAG_PREFIX} to "
-                                     "this tool)", param_hint="--tags")
+                                     "this tool)", param_hint=hint)
         if len(key) > 128 or len(value) > 256:
             raise click.BadParameter(f"tag {key!r}: keys are at most 128 characters, values 256",
-                                     param_hint="--tags")
+                                     param_hint=hint)
     return tags

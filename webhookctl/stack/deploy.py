@@ -30,8 +30,9 @@ from webhookctl.stack.plan import (
     StackState,
     continue_rollback_advice,
     plan_deploy,
+    template_key,
 )
-from webhookctl.stack.preflight import preflight
+from webhookctl.stack.preflight import preflight, recorded_settings_of
 from webhookctl.stack.stack_events import (
     DEPLOY_SUCCESS,
     EventStream,
@@ -98,10 +99,22 @@ class Deployer:
         stack = self._settled_stack(options.stack_name)
         bucket = self._bucket_state(options.bucket, stack if for_diff else None)
         problems, notes = preflight(self.clients, settings, stack)
+        reverts, note = self._reverts(options, settings, stack)
+        notes += [note] if note else []
         for note in notes:
             self.ui.say(note)
+        for revert in reverts:
+            self.ui.say(f"warning: {revert.describe()}")
         return StackState(self.region, stack, bucket, self.clients.aws_cli, problems=tuple(problems),
-                          notes=tuple(notes))
+                          notes=tuple(notes), reverts=tuple(reverts))
+
+    def _reverts(self, options: DeployOptions, settings: Settings,
+                 stack: dict[str, Any] | None) -> tuple[list, str | None]:
+        """The deployed settings this run would change back unasked, and a note if they could not be read."""
+        from webhookctl.templates.metadata import reverts
+
+        recorded, note = recorded_settings_of(self.cfn, stack)
+        return reverts(recorded, settings, set(options.settings)), note
 
     def with_existing_keys(self, state: StackState, artifacts: Artifacts) -> StackState:
         """The state plus which of the built artifacts the bucket already holds (content-addressed)."""
@@ -112,6 +125,7 @@ class Deployer:
 
     def apply(self, plan: DeployPlan, options: DeployOptions) -> DeployResult:
         """The plan's steps in order; the only stage that changes anything."""
+        self._confirm_reverts(plan, options)
         if plan.recreate:
             self._confirm_recreate(plan, options)
         result = DeployResult(plan.stack_name, "UP_TO_DATE", bucket=plan.bucket.name, plan=plan)
@@ -153,6 +167,12 @@ class Deployer:
             plan = plan_deploy(options, state, artifacts, body, self._change_set_name(), self.template_body_limit)
         if plan.recreate:
             return plan, None
+        if plan.template_upload:
+            # Over the body limit CloudFormation reads the template from S3 even for a change set that is only
+            # looked at (as `aws cloudformation deploy --no-execute-changeset` does): the same
+            # content-addressed object deploy would upload.
+            self._prepare_bucket(plan)
+            self._upload_template(plan)
         change_set = create_change_set(self.cfn, plan.change_set, self.timing)
         if not change_set.empty:
             self.cfn.delete_change_set(ChangeSetName=change_set.id)
@@ -221,10 +241,14 @@ class Deployer:
                     if buckets.upload_if_missing(s3, bucket, a.key, a.path, a.sha256, owner=owner)]
         for key in uploaded:
             self.ui.say(f"uploaded s3://{bucket}/{key}")
-        upload = plan.template_upload
-        if upload and buckets.put_if_missing(s3, bucket, upload.key, upload.body, "application/json", owner=owner):
-            self.ui.say(f"uploaded s3://{bucket}/{upload.key} (template over {upload.limit} bytes)")
+        self._upload_template(plan)
         return uploaded
+
+    def _upload_template(self, plan: DeployPlan) -> None:
+        upload = plan.template_upload
+        if upload and buckets.put_if_missing(self.clients.s3, plan.bucket.name, upload.key, upload.body,
+                                             "application/json", owner=plan.bucket.owner):
+            self.ui.say(f"uploaded s3://{plan.bucket.name}/{upload.key} (template over {upload.limit} bytes)")
 
     def _up_to_date(self, plan: DeployPlan, options: DeployOptions, result: DeployResult) -> DeployResult:
         self.ui.say(f"stack {plan.stack_name} is up to date")
@@ -246,6 +270,17 @@ class Deployer:
                                f"or delete it with `webhookctl destroy --suffix {options.suffix}`")
         if not self.ui.confirm(f"Delete {name} ({status}) and create it again?"):
             raise NotConfirmed(f"deploy cancelled: stack {name} left {status}")
+
+    def _confirm_reverts(self, plan: DeployPlan, options: DeployOptions) -> None:
+        """Settings would revert: go ahead only on --yes, --no-execute (nothing runs) or a yes in a terminal."""
+        if not plan.reverts or options.yes or options.no_execute:
+            return
+        count = f"{len(plan.reverts)} setting(s) the stack was deployed with"
+        if not self.ui.interactive:
+            raise NotConfirmed(f"not deploying {plan.stack_name}: {count} would revert (see the warnings); pass "
+                               "them with --set or in webhookctl.toml, or re-run with --yes to revert them")
+        if not self.ui.confirm(f"Deploy {plan.stack_name} anyway, reverting {count}?"):
+            raise NotConfirmed(f"deploy cancelled: {plan.stack_name} left as it was")
 
     def _protect(self, stack: str) -> None:
         # Change sets cannot carry termination protection: it is a call of its own, after success.
@@ -332,16 +367,27 @@ class Deployer:
                 raise NotConfirmed(f"not destroying {name} without confirmation: re-run with --yes")
             if not self.ui.confirm(f"Delete stack {name} and every resource in it (the table's data too)?"):
                 raise NotConfirmed(f"destroy cancelled: stack {name} left as it was")
+        template = self._uploaded_template_key(name) if purge_artifacts else None
         final = self._delete_and_wait(stack)
         if purge_artifacts:
-            self._purge(stack)
+            self._purge(stack, template)
         return final["StackStatus"]
 
-    def _purge(self, stack: dict[str, Any]) -> None:
+    def _uploaded_template_key(self, name: str) -> str:
+        """The S3 key deploy would have uploaded this stack's template under (if it was over the body limit)."""
+        body = self.cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+        # botocore hands a JSON body back parsed, keys in order: deploy's compact JSON is re-made byte for byte.
+        text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+        return template_key(text.encode())
+
+    def _purge(self, stack: dict[str, Any], template: str | None = None) -> None:
         bucket = parameter_of(stack, contract.ARTIFACT_BUCKET)
         if not bucket:
             return
         in_use = self._artifacts_in_use(bucket)
+        if template and (removed := buckets.delete_all_versions(self.clients.s3, bucket, template)):
+            # (a template names its suffix in every resource name: no other stack shares it)
+            self.ui.say(f"deleted s3://{bucket}/{template} ({removed} version(s))")
         for parameter in contract.ARTIFACT_KEYS:
             key = parameter_of(stack, parameter)
             if not key:

@@ -60,6 +60,7 @@ class StackState:
     existing_keys: frozenset[str] = frozenset()  # artifact keys already in the bucket
     problems: tuple[str, ...] = ()  # preflight refusals: the account cannot hold the stack
     notes: tuple[str, ...] = ()  # checks that could not run
+    reverts: tuple[Any, ...] = ()  # templates.metadata.Revert: deployed settings this run changes back
 
     @property
     def status(self) -> str | None:
@@ -84,6 +85,7 @@ class DeployPlan:
     change_set: ChangeSetRequest
     recreate: str | None = None  # status of the failed first create deleted before the change set
     protect: bool = False
+    reverts: tuple[Any, ...] = ()  # templates.metadata.Revert: confirmed (or --yes) before anything changes
 
     def describe(self) -> list[str]:
         """The plan in words, in the order it is applied."""
@@ -118,7 +120,7 @@ def plan_deploy(options: DeployOptions, state: StackState, artifacts: Artifacts,
         tags={**options.tags, names.SUFFIX_TAG: options.suffix})
     uploads = tuple(a for a in artifacts if a.key not in state.existing_keys)
     return DeployPlan(options.stack_name, options.suffix, state.region, state.bucket, uploads, upload, request,
-                      recreate, options.protect)
+                      recreate, options.protect, () if recreate else state.reverts)
 
 
 def _recreate(options: DeployOptions, state: StackState) -> str | None:
@@ -149,8 +151,13 @@ def template_source(body: str, bucket: str, region: str,
     data = body.encode()
     if len(data) <= limit:
         return TemplateSource(body=body), None
-    key = f"templates/{hashlib.sha256(data).hexdigest()}.json"
+    key = template_key(data)
     return TemplateSource(url=f"https://{bucket}.s3.{region}.amazonaws.com/{key}"), TemplateUpload(key, data, limit)
+
+
+def template_key(body: bytes) -> str:
+    """Where an uploaded template lives in the artifact bucket: named by its content."""
+    return f"templates/{hashlib.sha256(body).hexdigest()}.json"
 
 
 def continue_rollback_advice(stack_name: str, aws: str) -> str:

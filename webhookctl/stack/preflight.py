@@ -6,6 +6,7 @@ one-line note, never a failure of an otherwise good deploy.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ APIGATEWAY_ROLE_FIX = (
     "AmazonAPIGatewayPushToCloudWatchLogs, then run `aws apigateway update-account --patch-operations "
     "op=replace,path=/cloudwatchRoleArn,value=<role arn>`."
 )
+# Statuses whose template describes nothing running: no settings of theirs can revert.
+NOTHING_DEPLOYED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
 # Lambda keeps this many executions unreserved (all of them in an account whose quota is smaller).
 MIN_UNRESERVED = 100
 
@@ -99,3 +102,23 @@ def concurrency_problem(lambda_client: Any, wanted: int, reserved_now: int) -> s
             f"{quota} with {unreserved} unreserved, and Lambda keeps at least {floor} unreserved: raise the "
             "quota (Service Quotas > AWS Lambda > Concurrent executions), or lower receiver_reserved_concurrency "
             "and processor_reserved_concurrency with --set")
+
+
+def recorded_settings_of(cfn: Any, stack: dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:
+    """(settings the deployed template records, a note when they could not be read); read only."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from webhookctl.templates.metadata import recorded_settings
+
+    if stack is None or stack["StackStatus"] in NOTHING_DEPLOYED:
+        return {}, None
+    try:
+        body = cfn.get_template(StackName=stack["StackId"], TemplateStage="Original")["TemplateBody"]
+    except (ClientError, BotoCoreError) as exc:
+        return {}, f"note: skipped the check for reverted settings: {unanswered(exc)}"
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:  # a YAML template: not one webhookctl deployed
+            return {}, None
+    return recorded_settings(body if isinstance(body, dict) else None), None

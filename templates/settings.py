@@ -129,6 +129,9 @@ class Settings:
         "if set, only these sources may call the API (a resource policy denies every other IP): comma-separated "
         "IPv4/IPv6 CIDRs and provider names from templates/provider_ranges.py (" + ", ".join(
             sorted(provider_ranges.PUBLISHED)) + "); empty: any source. Signatures are still checked")
+    acknowledge_capacity: bool = _setting(
+        False, None, "the capacity warning below is understood (the receiver's concurrency cannot carry the stage's "
+        "throttle rate): do not repeat it")
     retain_data: bool = _setting(
         False, None, "keep the table, the key and the audit log group when the stack is deleted or replaces them")
     audit_log_retention_days: int = _setting(
@@ -173,15 +176,20 @@ class Settings:
         coerced = {name: _coerce(fields[name], raw) for name, raw in overrides.items()}
         return cls(**{**values, **coerced})
 
+    def own_capacity_warnings(self) -> list[str]:
+        """The capacity warnings these settings cause that the defaults do not: what render repeats."""
+        defaults = Settings(suffix=self.suffix).capacity_warnings()
+        return [w for w in self.capacity_warnings() if w not in defaults]
+
     def capacity_warnings(self) -> list[str]:
         """Ways these settings cannot carry the traffic the stage admits (warnings, not errors)."""
         receiver_rps = self.receiver_reserved_concurrency * 1000 // self.receiver_latency_ms
-        if receiver_rps >= self.api_rate_limit:
+        if receiver_rps >= self.api_rate_limit or self.acknowledge_capacity:
             return []
         return [f"the stage admits {self.api_rate_limit} requests/s, but receiver_reserved_concurrency="
                 f"{self.receiver_reserved_concurrency} at ~{self.receiver_latency_ms} ms each carries about "
                 f"{receiver_rps}/s; beyond that API Gateway answers 5XX and providers retry. Raise "
-                "receiver_reserved_concurrency or lower api_rate_limit with --set."]
+                "receiver_reserved_concurrency or lower api_rate_limit with --set (or acknowledge_capacity=true)."]
 
     # Names: every physical name carries the suffix, and is derived in contract.names only.
     @property

@@ -365,3 +365,11 @@ def test_protect_on_an_up_to_date_stack_still_protects_it(app: Any, deployed: Re
     assert f"stack {STACK} is up to date" in result.stderr
     assert f"termination protection is on for {STACK}" in result.stderr
     assert stack_of(app)["EnableTerminationProtection"] is True
+
+
+def test_retain_data_is_said_before_anything_is_changed(app: Any, run: Callable[..., Result]) -> None:
+    result = run(app, "diff", "--suffix", "e2e-keep", "--set", "retain_data=true")
+    assert result.exit_code == 0, result.output
+    assert ("retain_data=true: the table PaymentWebhooks-e2e-keep, the KMS key and the audit log group "
+            "/aws/lambda/webhook-audit-e2e-keep stay when the stack is deleted") in result.stderr
+    assert "retain_data" not in run(app, "diff", "--suffix", "e2e-keep").stderr

@@ -19,13 +19,22 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_default_is_yaml_for_dev_on_stdout_with_warnings_on_stderr(runner):
+def test_default_is_yaml_for_dev_on_stdout_and_the_defaults_capacity_warning_is_deploys_to_give(runner):
     result = runner.invoke(cli, ["render"])
     assert result.exit_code == 0
     assert result.stdout.startswith("AWSTemplateFormatVersion: '2010-09-09'")
     assert "PaymentWebhooks-dev" in result.stdout
-    assert result.stderr.startswith("warning: the stage admits 1000 requests/s")
-    assert "warning" not in result.stdout
+    assert result.stderr == ""
+
+
+def test_render_warns_when_the_users_own_settings_cause_a_capacity_gap_unless_acknowledged(runner):
+    caused = runner.invoke(cli, ["render", "--set", "receiver_reserved_concurrency=5"])
+    assert caused.exit_code == 0
+    assert caused.stderr.startswith("warning: the stage admits 1000 requests/s, but receiver_reserved_concurrency=5")
+    assert "warning" not in caused.stdout
+    acknowledged = runner.invoke(cli, ["render", "--set", "receiver_reserved_concurrency=5",
+                                       "--set", "acknowledge_capacity=true"])
+    assert (acknowledged.exit_code, acknowledged.stderr) == (0, "")
 
 
 def test_json_format_suffix_and_sets(runner):

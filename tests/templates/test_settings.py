@@ -28,7 +28,7 @@ def test_overrides_are_coerced_by_type():
     ({"suffix": "1abc"}, "starting with a letter"),
     ({"suffix": "a" * 21}, "at most 20 characters"),
     ({"suffix": "a_b"}, "lowercase letters, digits and hyphens"),
-    ({"no_such": "1"}, "unknown setting no_such; known: alert_emails, api_5xx_alarm_threshold"),
+    ({"no_such": "1"}, "unknown setting no_such; known: acknowledge_capacity, alert_emails, api_5xx_alarm_threshold"),
     ({"api_rate_limit": "fast"}, "api_rate_limit='fast' must be an integer from 1 to 10000"),
     ({"api_rate_limit": "0"}, "api_rate_limit=0 must be an integer from 1 to 10000"),
     ({"waf_window_seconds": "30"}, "waf_window_seconds=30 must be one of 60, 120, 300, 600"),

@@ -47,7 +47,8 @@ def render(app: AppContext, suffix: str, output_format: str, output: Path | None
                                  f"(or -o FILE.{output.name.lower()} to write a file)", param_hint="--output")
     env = env_config(app, suffix, config_file, config_env)
     settings = checked_settings(suffix, effective_settings(env, sets), env)
-    for warning in settings.capacity_warnings():
+    # The defaults' own warning is deploy's to give (once, in its plan); render repeats only what the user caused.
+    for warning in settings.own_capacity_warnings():
         click.echo(f"warning: {warning}", err=True)
     body = render_template(settings, output_format)
     if output is None:

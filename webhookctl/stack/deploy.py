@@ -41,7 +41,7 @@ from webhookctl.stack.stack_events import (
     is_in_progress,
     wait_for_stack,
 )
-from webhookctl.templates.settings import Settings
+from webhookctl.templates.settings import Settings, retention_notice
 
 __all__ = ["DeployOptions", "DeployResult", "Deployer", "PackageConfig"]
 
@@ -214,6 +214,8 @@ class Deployer:
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
             self.ui.say(f"warning: {warning}")
+        if notice := retention_notice(settings):
+            self.ui.say(notice)
         return settings
 
     def _render(self, settings: Settings) -> str:

@@ -179,3 +179,12 @@ def test_an_unwritable_state_dir_is_a_usage_error_before_anything_starts(tmp_pat
     assert result.returncode == 2
     assert "cannot write the sandbox's state in" in result.stderr and "pass a writable --state-dir" in result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_local_up_takes_settings_as_deploy_does_and_refuses_a_malformed_one_before_starting(tmp_path):
+    result = subprocess.run([*WEBHOOKCTL, "local", "up", "--port", "0", "--set", "api_rate_limit"],
+                            env=no_aws_environment(tmp_path, tmp_path), cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "'api_rate_limit' is not KEY=VALUE" in result.stderr
+    assert not (tmp_path / "local.json").exists()

@@ -76,7 +76,14 @@ def local() -> None:
 @click.option("--retry-delay", type=click.IntRange(0, 43200), default=1, show_default=True,
               help="Seconds before a failed message is retried (AWS waits the queue's visibility timeout).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print a line per webhook.")
-def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: bool) -> None:
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the local stack (repeatable), as deploy takes them.")
+@click.option("--edge-limits/--no-edge-limits", default=True, show_default=True,
+              help="Apply the stage throttle (429) and the WAF rate rule (403) the stack was deployed with.")
+@click.option("--waf-counts-loopback", is_flag=True,
+              help="Count 127.0.0.1 against the WAF rate rule (by default it plays the providers, who are trusted).")
+def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: bool, sets: tuple[str, ...],
+       edge_limits: bool, waf_counts_loopback: bool) -> None:
     """Start the sandbox: emulator, stack, real handlers, pollers; Ctrl-C stops it.
 
     \b
@@ -96,8 +103,10 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     path = state_file(state_dir)
     claim_state_dir(path, _alive)  # before the 2 s start: a busy or unwritable state dir fails at once
-    box = _start(local_sandbox, local_sandbox.SandboxOptions(port=port, suffix=suffix, retry_delay_s=retry_delay),
-                 say, None if quiet else console())
+    options = local_sandbox.SandboxOptions(
+        port=port, suffix=suffix, retry_delay_s=retry_delay, settings=tuple(parse_pairs(sets, "--set").items()),
+        edge_limits=edge_limits, loopback_trusted=not waf_counts_loopback)
+    box = _start(local_sandbox, options, say, None if quiet else console())
     stopping = threading.Event()
     # SIGTERM is what `local down` sends: a sandbox started with & in a script ignores SIGINT.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

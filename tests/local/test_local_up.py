@@ -98,6 +98,9 @@ def test_local_up_without_credentials_serves_webhooks_and_stops_cleanly_on_ctrl_
         # and the sandbox shows the webhook's summary line once it is processed
         summary = stdout.until(lambda line: line.startswith("ok square "))[-1]
         assert " PROCESSED " in summary, stderr_of(tmp_path)
+        # ...and what it published to the bus
+        published = stdout.until(lambda line: line.startswith("  -> bus "))[-1]
+        assert " square " in published, "".join(stdout.seen)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

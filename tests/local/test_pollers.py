@@ -259,3 +259,15 @@ def test_environment_puts_back_what_was_there(monkeypatch):
     import os
 
     assert (os.environ.get("WH6_KEPT"), os.environ.get("WH6_NEW")) == ("before", None)
+
+
+def test_the_console_shows_what_reached_the_bus_in_major_units_and_marks_stale_events():
+    from webhookctl.tryit.console import published_line
+
+    item = {"publishedAt": {"S": "2026-12-03T10:00:00.000Z"}, "category": {"S": "payment_succeeded"},
+            "provider": {"S": "stripe"}, "amount": {"N": "2000"}, "currency": {"S": "usd"},
+            "paymentId": {"S": "pi_123"}, "stale": {"BOOL": False}}
+    assert published_line(item) == "payment_succeeded stripe 20.00 USD pi_123"
+    yen = {**item, "amount": {"N": "500"}, "currency": {"S": "JPY"}, "stale": {"BOOL": True}}
+    assert published_line(yen).startswith("payment_succeeded stripe 500 JPY pi_123 (stale:")
+    assert published_line({k: v for k, v in item.items() if k != "publishedAt"}) is None

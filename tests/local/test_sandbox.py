@@ -241,7 +241,7 @@ def test_the_readmes_consumer_rule_routes_refunds_and_nothing_else(sandbox):
     from pathlib import Path
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    pattern = re.search(r"--event-pattern '([^']+)'", readme)[1]
+    pattern = json.dumps(json.loads(re.search(r"\n\s+EventPattern: (\{.*\})\n", readme)[1]))
     sqs, events = sandbox.clients.sqs, sandbox.clients.client("events")
     url = sqs.create_queue(QueueName="readme-ledger-refunds")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -49,3 +49,10 @@ def test_golden_template():
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(body)
     assert body == GOLDEN.read_text(), "template changed: UPDATE_GOLDEN=1 pytest tests/templates, then review"
+
+
+def test_the_readmes_consumer_template_lints_clean():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("in the consumer's own CloudFormation:")[1].split("```yaml\n")[1].split("```")[0]
+    body = "AWSTemplateFormatVersion: '2010-09-09'\n" + block
+    assert [str(m) for m in lint(body, config=ManualArgs(regions=["us-east-1"]))] == []

@@ -47,6 +47,8 @@ class Tracker:
             line = self.summary(record)
             if line and self.show:
                 self.show("done", line)
+                if published := published_line(record["dynamodb"].get("NewImage") or {}):
+                    self.show("bus", published)
 
     def summary(self, record: dict[str, Any]) -> str | None:
         """`stripe payment_intent.succeeded PROCESSED 84 ms` when a webhook reaches a final status."""
@@ -61,6 +63,26 @@ class Tracker:
         latency = f"{(self.clock() - started) * 1000:.0f} ms" if started else "(redelivered)"
         provider, event_type = new.get("provider", {}).get("S", "?"), new.get("eventType", {}).get("S", "?")
         return f"{provider} {event_type} {status} {latency}"
+
+
+# ISO 4217 currencies whose minor unit is not a hundredth (the rest have two decimals).
+MINOR_DIGITS = {**dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND",
+                                 "VUV", "XAF", "XOF", "XPF"), 0),
+                **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3)}
+
+
+def published_line(item: dict[str, Any]) -> str | None:
+    """`payment_succeeded stripe 20.00 USD pi_123` for an item whose event went to the bus (stale ones marked)."""
+    if "publishedAt" not in item:
+        return None
+    text = {k: v.get("S") or v.get("N") or "" for k, v in item.items() if isinstance(v, dict)}
+    amount = text.get("amount", "")
+    if amount and text.get("currency"):
+        digits = MINOR_DIGITS.get(text["currency"].upper(), 2)
+        amount = f"{int(amount) / 10 ** digits:.{digits}f} {text['currency'].upper()}"
+    parts = [text.get("category", "?"), text.get("provider", "?"), amount, text.get("paymentId", "")]
+    stale = " (stale: a newer event of this payment was published first)" if item.get("stale", {}).get("BOOL") else ""
+    return " ".join(p for p in parts if p) + stale
 
 
 def _is_problem(line: str, function: str) -> bool:
@@ -88,7 +110,7 @@ def console(stream: Any = None) -> Callable[[str, str], None]:
     """show(kind, line) writing to the real terminal, one whole line at a time."""
     lock = threading.Lock()
     out = stream or sys.__stdout__
-    marks = {"http": "->", "audit": "  audit", "done": "ok", "error": "!!"}
+    marks = {"http": "->", "audit": "  audit", "done": "ok", "bus": "  -> bus", "error": "!!"}
 
     def show(kind: str, line: str) -> None:
         with lock:

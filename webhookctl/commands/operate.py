@@ -6,6 +6,7 @@ clock, and turns the result into output and an exit code.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,7 +114,7 @@ class _RedriveProgress:
         click.echo(f"moving messages client-side: {reason}", err=True)
         if estimate >= 100:
             self.bar = click.progressbar(length=estimate, label="redriving",
-                                         file=click.get_text_stream("stderr"))
+                                         file=sys.stderr)
 
     def task(self, progress: Any) -> None:
         total = "?" if progress.to_move is None else progress.to_move
@@ -227,7 +228,7 @@ def _read_secret(app: AppContext, from_file: Any) -> str:
         return from_file.read()
     if app.is_terminal():
         return click.prompt("Signing secret", hide_input=True, err=True)
-    return click.get_text_stream("stdin").read()
+    return sys.stdin.read()
 
 
 @stack_command(secrets, format_option, name="list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 def stdin_is_terminal() -> bool:
     """Whether someone can be asked: confirmations need a terminal on stdin, otherwise --yes."""
-    return click.get_text_stream("stdin").isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 @dataclass

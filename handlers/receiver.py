@@ -133,7 +133,7 @@ def receive(event: dict, deps: Deps) -> dict:
     # Only known names become a dimension: a stranger's path must not mint metrics.
     provider = name if name in PROVIDERS else "unknown"
     metrics.emit(outcome_counts(response), {metric_names.STACK: deps.config.stack_name,
-                                            metric_names.PROVIDER: provider})
+                                            metric_names.PROVIDER: provider}, rollups=((metric_names.STACK,),))
     return response
 
 

@@ -11,11 +11,14 @@ import time
 from .contract import metrics as names
 
 
-def emit(values: dict[str, float], dimensions: dict[str, str], unit: str = "Count") -> None:
-    """One EMF line: every value under the same dimensions (the stack's name among them)."""
+def emit(values: dict[str, float], dimensions: dict[str, str], unit: str = "Count",
+         rollups: tuple[tuple[str, ...], ...] = ()) -> None:
+    """One EMF line: every value under the same dimensions (the stack's name among them), and also under each
+    rollup (a subset of them): CloudWatch never sums a metric across dimensions, so an alarm on the stack's
+    total needs its own series."""
     line = {
         "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
-            "Namespace": names.NAMESPACE, "Dimensions": [sorted(dimensions)],
+            "Namespace": names.NAMESPACE, "Dimensions": [sorted(dimensions), *(sorted(r) for r in rollups)],
             "Metrics": [{"Name": name, "Unit": unit} for name in values]}]},
         **dimensions, **values,
     }

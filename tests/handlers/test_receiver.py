@@ -456,7 +456,11 @@ def test_each_request_is_counted_by_provider_and_answer(aws, capsys):
     stranger = receiver.handler({**sample_event("stripe"), "pathParameters": {"provider": "acme-<script>"}}, None)
     assert [r["statusCode"] for r in (first, again, refused, stranger)] == [200, 200, 401, 404]
     # THEN one metric line per request, under the stack and the provider (a stranger's name is not a dimension)
+    lines = metric_lines(capsys.readouterr().out)
     counted = [(m["Provider"], m["Accepted"], m["Duplicates"], m["SignatureRejected"], m["Rejected"],
-                m["ServerErrors"]) for m in metric_lines(capsys.readouterr().out)]
+                m["ServerErrors"]) for m in lines]
+    # each also rolled up by stack alone: CloudWatch never sums across dimensions, and the 500s alarm is per stack
+    assert {json.dumps(m["_aws"]["CloudWatchMetrics"][0]["Dimensions"]) for m in lines} == {
+        json.dumps([["Provider", "Stack"], ["Stack"]])}
     assert counted == [("stripe", 1, 0, 0, 0, 0), ("stripe", 0, 1, 0, 0, 0), ("stripe", 0, 0, 1, 0, 0),
                        ("unknown", 0, 0, 0, 1, 0)]

@@ -402,3 +402,9 @@ def test_the_dashboard_shows_every_provider_and_every_alarm(resources):
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     shown = {arn.rsplit(":", 1)[1] for arn in alarm_widget["properties"]["alarms"]}
     assert shown == {a["Properties"]["AlarmName"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()}
+
+
+def test_the_stack_wide_500s_alarm_reads_the_series_the_receiver_rolls_up_by_stack(resources):
+    # the receiver emits its counts under {Provider, Stack} and, as a rollup, {Stack} alone (test_receiver.py)
+    alarm = props(resources, "ReceiverServerErrorsAlarm")
+    assert (alarm["MetricName"], [d["Name"] for d in alarm["Dimensions"]]) == ("ServerErrors", ["Stack"])

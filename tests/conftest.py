@@ -82,7 +82,7 @@ def emulator_app(emulator: Any, region: str = REGION, **prepared: Any) -> AppCon
 
 def table_definition() -> dict:
     """The webhook table as the stack defines it (keys, indexes, stream), for CreateTable."""
-    from webhookctl.build.render import template_dict
+    from webhookctl.building.render import template_dict
     from webhookctl.templates import Settings
 
     props = template_dict(Settings())["Resources"]["WebhookTable"]["Properties"]

@@ -24,7 +24,7 @@ def run() -> list[str]:
 
 
 def _packaging(tmp: Path) -> list[str]:
-    from webhookctl.build.packaging import package_all
+    from webhookctl.building.packaging import package_all
 
     package_all(tmp / "cold", cache_dir=tmp / "cache")  # fills the layer cache
     samples = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from webhookctl.build.render import load_settings
+from webhookctl.building.render import load_settings
 from webhookctl.edge.config import ConfigError, config_template, parse_config, select_env
 from webhookctl.templates import Settings
 from webhookctl.templates.settings import describe_settings

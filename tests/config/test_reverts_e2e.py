@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import REGION, emulator_app
-from webhookctl.build import render
+from webhookctl.building import render
 from webhookctl.handlers.webhook_common.contract.stack import RECEIVER_FUNCTION
 from webhookctl.templates import Settings
 from webhookctl.templates.metadata import metadata_entry

@@ -8,7 +8,7 @@ import json
 import pytest
 from webhook_common import runtime
 
-from webhookctl.build.render import render_template
+from webhookctl.building.render import render_template
 from webhookctl.handlers.webhook_common.contract import environment as env
 from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract import stack as contract

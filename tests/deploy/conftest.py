@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from webhookctl.build.packaging import PackageConfig
+from webhookctl.building.packaging import PackageConfig
 from webhookctl.cli import cli
 from webhookctl.edge.clock import Clock
 from webhookctl.edge.context import AppContext

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from webhookctl.build.packaging import (
+from webhookctl.building.packaging import (
     LAYER_PLATFORM,
     build_handlers_zip,
     build_layer_zip,
@@ -201,7 +201,7 @@ def test_real_layer_has_the_python_prefix_and_only_arm64_cp311_or_pure_wheels(re
 
 
 def test_package_command_prints_both_artifacts_without_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.building.packaging import PackageConfig
     from webhookctl.edge.context import AppContext
 
     requirements = tmp_path / "requirements.txt"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from webhookctl.build.packaging import Artifact, Artifacts
+from webhookctl.building.packaging import Artifact, Artifacts
 from webhookctl.edge.errors import StackError
 from webhookctl.stack.plan import BucketState, DeployOptions, StackState, plan_deploy
 

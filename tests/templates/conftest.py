@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from webhookctl.build.render import render_template
+from webhookctl.building.render import render_template
 from webhookctl.templates import Settings
 
 

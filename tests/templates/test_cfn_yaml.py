@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webhookctl.build import cfn_yaml
-from webhookctl.build.render import template_dict
+from webhookctl.building import cfn_yaml
+from webhookctl.building.render import template_dict
 from webhookctl.templates import Settings
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from webhookctl.build.render import render_template
+from webhookctl.building.render import render_template
 from webhookctl.templates import Settings
 
 ROOT = Path(__file__).parents[2]

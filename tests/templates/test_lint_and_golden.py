@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from webhookctl.build.render import render_template
+from webhookctl.building.render import render_template
 from webhookctl.templates import Settings
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "template.json"

@@ -35,7 +35,7 @@ FORMAT_NAMES = ("json", "yaml", "yml", "text", "table")
 def render(app: AppContext, suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
            list_settings: bool, config_file: Path | None, config_env: str | None) -> None:
     """Print the stack's CloudFormation template (no AWS needed)."""
-    from webhookctl.build.render import render_template
+    from webhookctl.building.render import render_template
 
     if list_settings:
         from webhookctl.edge.output import settings_table
@@ -68,7 +68,7 @@ def render(app: AppContext, suffix: str, output_format: str, output: Path | None
 @pass_app
 def package(app: AppContext, output_dir: Path, output_format: str) -> None:
     """Build handlers.zip and layer.zip (no AWS needed)."""
-    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.building.packaging import PackageConfig
     from webhookctl.edge.output import table
 
     artifacts = (app.packaging or PackageConfig()).build(output_dir)

@@ -129,7 +129,7 @@ def effective_settings(env: EnvConfig, sets: tuple[str, ...]) -> dict[str, str]:
 
 def checked_settings(suffix: str, overrides: dict[str, str], env: EnvConfig) -> Settings:
     """Validated settings; an error names the file when some of them came from it."""
-    from webhookctl.build.render import load_settings
+    from webhookctl.building.render import load_settings
     from webhookctl.edge.config import ConfigError
     from webhookctl.edge.errors import UsageError
 

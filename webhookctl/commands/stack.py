@@ -40,7 +40,7 @@ class ClickUi:
 
 
 def deployer(app: AppContext) -> Deployer:
-    from webhookctl.build.packaging import PackageConfig
+    from webhookctl.building.packaging import PackageConfig
     from webhookctl.stack.deploy import Deployer
     from webhookctl.stack.stack_events import Timing
 

@@ -36,7 +36,7 @@ class AppContext:
     prepared_clients: AwsClients | None = None
     clock: Clock = SYSTEM_CLOCK
     is_terminal: Callable[[], bool] = stdin_is_terminal
-    packaging: Any = None  # webhookctl.build.packaging.PackageConfig; None: the installed defaults
+    packaging: Any = None  # webhookctl.building.packaging.PackageConfig; None: the installed defaults
     _clients: AwsClients | None = field(default=None, repr=False)
 
     @property

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from webhookctl.build.packaging import Artifacts, PackageConfig
+from webhookctl.building.packaging import Artifacts, PackageConfig
 from webhookctl.edge.errors import Interrupted, NotConfirmed, StackError
 from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract import stack as contract
@@ -209,7 +209,7 @@ class Deployer:
             yield self.packaging.build(Path(build))
 
     def _settings(self, options: DeployOptions) -> Settings:
-        from webhookctl.build.render import load_settings
+        from webhookctl.building.render import load_settings
 
         settings = load_settings(options.suffix, options.settings)
         for warning in settings.capacity_warnings():
@@ -220,7 +220,7 @@ class Deployer:
 
     def _render(self, settings: Settings) -> str:
         """The template as compact JSON (well under the body limit; key order kept for readers)."""
-        from webhookctl.build.render import template_dict
+        from webhookctl.building.render import template_dict
 
         return json.dumps(template_dict(settings), separators=(",", ":"))
 

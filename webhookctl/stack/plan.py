@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from webhookctl.build.packaging import Artifact, Artifacts
+from webhookctl.building.packaging import Artifact, Artifacts
 from webhookctl.edge.errors import StackError
 from webhookctl.handlers.webhook_common.contract import names
 from webhookctl.handlers.webhook_common.contract import stack as contract

@@ -32,6 +32,6 @@ def render_template(settings: Settings, output_format: str = "json") -> str:
     template = template_dict(settings)
     if output_format == "json":
         return json.dumps(template, indent=2) + "\n"
-    from webhookctl.build.cfn_yaml import to_yaml
+    from webhookctl.building.cfn_yaml import to_yaml
 
     return to_yaml(template)

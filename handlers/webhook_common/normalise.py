@@ -329,3 +329,15 @@ def generic(payload: Any, event_type: str) -> Canonical | None:
         _optional(lambda v: _text(v, "payment id"), payment),
         iso_time(_get(payload, "timestamp") or _get(payload, "created_at")),
     )
+
+
+# The event types each provider's normaliser above maps: what `webhookctl connect` subscribes an endpoint to.
+SUBSCRIBED = {
+    "stripe": tuple(sorted(_STRIPE)),
+    "square": ("dispute.created", "dispute.state.updated", "payment.created", "payment.updated", "refund.created",
+               "refund.updated"),
+    "paddle": ("adjustment.created", "adjustment.updated", "transaction.completed", "transaction.paid",
+               "transaction.payment_failed"),
+    # GitHub subscribes by event name; the actions its normaliser maps are .purchased and .created
+    "github": ("marketplace_purchase", "sponsorship"),
+}

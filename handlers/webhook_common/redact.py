@@ -51,7 +51,7 @@ _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _PERCENT = re.compile(r"%(3[0-9]|2[0BCDEFbcdef]|5[Ff]|[01][0-9A-Fa-f]|7[Ff])")
 
 
-SHORTEST_CARD = 13  # digits in the shortest card number
+SHORTEST_CARD, LONGEST_CARD = 13, 19  # digits in a card number (ISO/IEC 7812)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -69,20 +69,20 @@ def has_card_number(digits: str) -> bool:
     length = len(digits)
     return any(
         luhn_valid(digits[start : start + size])
-        for size in range(13, min(19, length) + 1)
+        for size in range(SHORTEST_CARD, min(LONGEST_CARD, length) + 1)
         for start in range(length - size + 1)
     )
 
 
 def holds_card_number(groups: list[str]) -> bool:
     digits = "".join(groups)
-    if len(digits) > 19:
+    if len(digits) > LONGEST_CARD:
         return has_card_number(digits)
     for start in range(len(groups)):
         stretch = ""
         for group in groups[start:]:
             stretch += group
-            if 13 <= len(stretch) <= 19 and luhn_valid(stretch):
+            if SHORTEST_CARD <= len(stretch) <= LONGEST_CARD and luhn_valid(stretch):
                 return True
     return False
 
@@ -90,7 +90,7 @@ def holds_card_number(groups: list[str]) -> bool:
 def _mask_run(match: re.Match) -> str:
     run = match.group()
     groups = [g for g in _SPLIT.split(run) if g]
-    if sum(map(len, groups)) < 13 or not holds_card_number(groups):
+    if sum(map(len, groups)) < SHORTEST_CARD or not holds_card_number(groups):
         return run
     digits = "".join(groups)
     return digits[:6] + MASK * (len(digits) - 10) + digits[-4:]

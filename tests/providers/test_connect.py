@@ -156,14 +156,23 @@ def test_list_names_the_variable_of_a_provider_without_credential(stage: Stage, 
     assert "no endpoint for " + STRIPE_URL in result.stdout
 
 
-def test_stripe_default_events_are_the_types_the_normaliser_maps() -> None:
+def test_the_subscribed_types_are_the_ones_each_normaliser_maps() -> None:
     from webhookctl.handlers.webhook_common import normalise
 
-    payload = {"created": 1, "data": {"object": {"id": "x", "payment_intent": "pi", "charge": "ch", "currency": "usd",
-                                                 "amount": 1, "amount_received": 1,
-                                                 "amount_refunded": 1, "amount_total": 1}}}
-    assert [t for t in StripeApi.default_events if normalise.stripe(payload, t) is None] == []
-    assert normalise.stripe(payload, "customer.created") is None
+    stripe = {"created": 1, "data": {"object": {"id": "x", "payment_intent": "pi", "charge": "ch", "currency": "usd",
+                                                "amount": 1, "amount_received": 1,
+                                                "amount_refunded": 1, "amount_total": 1}}}
+    assert [t for t in StripeApi.default_events if normalise.stripe(stripe, t) is None] == []
+    assert normalise.stripe(stripe, "customer.created") is None
+    money = {"amount": 1, "currency": "USD"}
+    square = {"created_at": "2026-01-01T00:00:00Z", "data": {"object": {
+        "payment": {"id": "p", "status": "COMPLETED", "amount_money": money},
+        "refund": {"payment_id": "p", "amount_money": money}, "dispute": {"id": "d", "amount_money": money}}}}
+    assert [t for t in normalise.SUBSCRIBED["square"] if normalise.square(square, t) is None] == []
+    paddle = {"occurred_at": "2026-01-01T00:00:00Z", "data": {
+        "id": "txn", "transaction_id": "txn", "currency_code": "USD", "action": "refund",
+        "details": {"totals": {"grand_total": "1"}}, "totals": {"total": "1"}}}
+    assert [t for t in normalise.SUBSCRIBED["paddle"] if normalise.paddle(paddle, t) is None] == []
 
 
 def test_a_throttled_create_is_retried_with_the_same_idempotency_key(stage: Stage, fake_stripe: FakeStripe) -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from webhookctl.edge.errors import UsageError, WebhookctlError
+from webhookctl.handlers.webhook_common import normalise
 
 RETRIED = (429, 500, 502, 503, 504)
 ATTEMPTS = 6
@@ -251,10 +252,7 @@ class StripeApi(ProviderApi):
     retention_days = 30
     takes_secret = False  # Stripe generates the endpoint's signing secret and returns it once, on create
     # The event types the normaliser maps (webhook_common.normalise._STRIPE).
-    default_events = ("charge.dispute.closed", "charge.dispute.created", "charge.failed", "charge.refund.updated",
-                      "charge.refunded", "charge.succeeded", "checkout.session.completed",
-                      "payment_intent.canceled", "payment_intent.payment_failed", "payment_intent.succeeded",
-                      "refund.created")
+    default_events = normalise.SUBSCRIBED["stripe"]
 
     def _pages(self, path: str, query: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         cursor = None
@@ -325,7 +323,7 @@ class GithubApi(ProviderApi):
     takes_secret = True  # GitHub signs with the secret we give the hook
     redelivers = True  # the deliveries API has the payload as JSON, not the bytes GitHub signed
     extra_headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    default_events = ("marketplace_purchase", "sponsorship")  # webhook_common.normalise.github
+    default_events = normalise.SUBSCRIBED["github"]
 
     def __init__(self, http: Http, target: str | None = None) -> None:
         if not target or target.count("/") > 1 or target.startswith("/") or target.endswith("/"):
@@ -428,8 +426,7 @@ class SquareApi(ProviderApi):
     extra_headers = {"Square-Version": "2024-10-17"}
     retention_days = 28  # SearchEvents returns the last 28 days
     takes_secret = False  # Square generates the signature key
-    default_events = ("dispute.created", "dispute.state.updated", "payment.created", "payment.updated",
-                      "refund.created", "refund.updated")  # webhook_common.normalise.square
+    default_events = normalise.SUBSCRIBED["square"]
 
     def secret_options(self, url: str) -> dict[str, str]:
         """Square signs the notification URL with the body: the receiver needs it (anchors: Square)."""
@@ -506,8 +503,7 @@ class PaddleApi(ProviderApi):
     default_base = "https://api.paddle.com"
     retention_days = 90  # the events list goes back 90 days
     takes_secret = False  # Paddle generates the endpoint secret key
-    default_events = ("adjustment.created", "adjustment.updated", "transaction.completed", "transaction.paid",
-                      "transaction.payment_failed")  # webhook_common.normalise.paddle
+    default_events = normalise.SUBSCRIBED["paddle"]
 
     def _pages(self, path: str) -> Iterator[dict[str, Any]]:
         url: str | None = path

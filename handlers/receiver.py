@@ -99,6 +99,7 @@ class Event:
     digest: str  # sha256 of the signed bytes it came in
     tombstone: bool  # the provider signs no time: keep a tombstone
     unsigned_id: str | None = None
+    source: str | None = None  # None: the provider delivered it; "reconcile": fetched from its API
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,7 @@ def new_item(event: Event, deps: Deps) -> dict[str, dict[str, str]]:
         store.LIST_KEY: {"S": store.list_key(event.provider, now, event.webhook_id)},
         store.LIST_SORT: {"S": store.list_sort(received_at, event.webhook_id)},
         store.PENDING_KEY: {"S": store.pending_key(event.webhook_id)},
+        **({contract.SOURCE: {"S": event.source}} if event.source else {}),
     }
 
 

@@ -18,6 +18,7 @@ run finds the event in the store and asks for nothing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import sys
 from collections.abc import Callable
@@ -29,7 +30,6 @@ from webhookctl.edge.errors import UsageError
 from webhookctl.operate.provider_apis import ProviderApiError, RemoteEvent
 
 DAY = 86400
-SOURCE = "source"
 RECONCILE = "reconcile"
 EVERYTHING = 10**7  # the store listing's limit: the whole window
 
@@ -137,7 +137,7 @@ def backfill(api: Any, missing: list[RemoteEvent], target: Target, clock: Clock,
     if api.redelivers:
         return _redeliver(api, missing, on_progress)
     receiver = _receiver()
-    deps = receiver.Deps(_Marked(target.dynamodb), target.sqs, None, _config(receiver, target), clock.time)
+    deps = receiver.Deps(target.dynamodb, target.sqs, None, _config(receiver, target), clock.time)
     result = Backfilled()
     # The receiver's log lines go to stdout, which is for data here.
     with contextlib.redirect_stdout(sys.stderr):
@@ -155,7 +155,8 @@ def _one(api: Any, receiver: Any, deps: Any, event: RemoteEvent, result: Backfil
     try:
         delivery = api.delivery(event)
         request = receiver.Request(api.name, delivery.headers, delivery.body, "")
-        for stored in receiver.identify(PROVIDERS[api.name], request, deps):
+        for identified in receiver.identify(PROVIDERS[api.name], request, deps):
+            stored = dataclasses.replace(identified, source=RECONCILE)
             duplicate = receiver.store_and_enqueue(stored, deps)
             (result.already if duplicate else result.stored).append(stored.webhook_id)
     except receiver.Reject as reject:
@@ -202,22 +203,3 @@ def _config(receiver: Any, target: Target) -> Any:
         table_name=target.table, queue_url=target.queue_url, secrets_arn="",
         event_ttl_days=env.EVENT_TTL_DAYS.default, replay_guard_days=env.REPLAY_GUARD_DAYS.default,
         secrets_cache_seconds=0)
-
-
-class _Marked:
-    """The DynamoDB client, with `source: reconcile` added to the event item the receiver puts (in the same
-    conditional write, so no reader ever sees a backfilled item without it)."""
-
-    def __init__(self, dynamodb: Any) -> None:
-        self._dynamodb = dynamodb
-
-    def put_item(self, **request: Any) -> Any:
-        from webhookctl.handlers.webhook_common import contract
-
-        item = request.get("Item", {})
-        if item.get("timestamp", {}).get("S") == contract.ITEM_TIMESTAMP:
-            request = {**request, "Item": {**item, SOURCE: {"S": RECONCILE}}}
-        return self._dynamodb.put_item(**request)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._dynamodb, name)

@@ -41,6 +41,7 @@ STATUS = "status"
 PAYLOAD = "payload"  # the provider's JSON, card numbers masked before it is written
 BODY_DIGEST = "bodyDigest"  # sha256 of the signed bytes the event came in
 RECEIVED_AT = "receivedAt"
+SOURCE = "source"  # how an event came in when not by its provider's delivery (e.g. "reconcile"); absent otherwise
 TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; DynamoDB's TTL deletes the item some time after it
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, aws_environment, start_sandbox
 
@@ -50,6 +52,22 @@ def sandbox_environment(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
                 monkeypatch.delenv(name, raising=False)
             else:
                 monkeypatch.setenv(name, value)
+
+
+class SandboxCliRunner(CliRunner):
+    """A CliRunner for commands run beside an in-process sandbox: CliRunner swaps sys.stdout for its own
+    buffer, and a handler already inside an invocation would then log into the command's output; routing again
+    at once keeps every handler line with its own invocation."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._capture = sandbox.capture
+
+    @contextmanager
+    def isolation(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().isolation(*args, **kwargs) as streams:
+            self._capture.ensure_routed()
+            yield streams
 
 
 def wait_for(probe: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.02) -> Any:

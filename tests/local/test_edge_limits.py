@@ -9,9 +9,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from click.testing import CliRunner
 
-from tests.local.conftest import Shown, wait_for
+from tests.local.conftest import SandboxCliRunner, Shown, wait_for
 from tests.local.test_sandbox import cli_app, finished, target
 from webhookctl.cli import cli
 from webhookctl.handlers.webhook_common.contract import acknowledged
@@ -214,7 +213,7 @@ def test_the_sandbox_reads_its_limits_from_the_deployed_stack_and_says_so_once(s
 
 def test_send_count_past_the_burst_shows_api_gateways_429(sandbox, shown, clock):
     aim = target(sandbox, "stripe")
-    result = CliRunner().invoke(cli, ["send", "-p", "stripe", "--url", aim.url, "--secret", aim.secret,
+    result = SandboxCliRunner(sandbox).invoke(cli, ["send", "-p", "stripe", "--url", aim.url, "--secret", aim.secret,
                                       "--count", "7", "--concurrency", "3"], obj=cli_app(sandbox))
     assert result.exit_code == 1
     assert "7 sent in " in result.stdout and ", 4 unexpected" in result.stdout

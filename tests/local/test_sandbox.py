@@ -9,9 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
 
-from tests.local.conftest import wait_for
+from tests.local.conftest import SandboxCliRunner, wait_for
 from webhookctl.cli import cli
 from webhookctl.edge.context import AppContext
 from webhookctl.handlers.webhook_common.contract import acknowledged
@@ -173,7 +172,7 @@ def test_malformed_or_oversized_requests_get_api_gateways_answer_not_a_reset(san
 
 
 def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
-    runner, app = CliRunner(), cli_app(sandbox)
+    runner, app = SandboxCliRunner(sandbox), cli_app(sandbox)
     suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
     good = sample_event("checkout", "payment_succeeded", now=int(time.time()))
     poison = replace(good, body=good.body.replace(b'"currency":"USD"', b'"currency":"dollars"'))
@@ -217,7 +216,7 @@ def test_dlq_drill_poison_alarm_fix_redrive_green(sandbox):
 
 def test_send_with_a_suffix_signs_with_the_stacks_secret(sandbox):
     suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
-    result = CliRunner().invoke(cli, ["send", "-p", "razorpay", "-s", suffix, "--url",
+    result = SandboxCliRunner(sandbox).invoke(cli, ["send", "-p", "razorpay", "-s", suffix, "--url",
                                       f"{sandbox.webhook_url}razorpay", "--type", "refund"], obj=cli_app(sandbox))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("razorpay refund.processed ") and result.stdout.rstrip().endswith("[ok]")

@@ -12,9 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from tests.local.conftest import wait_for
+from tests.local.conftest import SandboxCliRunner, wait_for
 from tests.providers.fakes import FakeStripe
 from webhookctl.cli import cli
 from webhookctl.edge.context import AppContext
@@ -101,7 +100,7 @@ def lose(sandbox: Sandbox, webhook_ids: set[str], sent: int) -> None:
 
 def reconcile(sandbox: Sandbox, *args: str) -> Any:
     suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
-    return CliRunner().invoke(cli, ["reconcile", "--suffix", suffix, "--provider", "stripe", "--since", "1h",
+    return SandboxCliRunner(sandbox).invoke(cli, ["reconcile", "--suffix", suffix, "--provider", "stripe", "--since", "1h",
                                     "--format", "json", *args],
                               obj=AppContext(region=OPTIONS.region, endpoint_url=sandbox.endpoint_url))
 

@@ -141,13 +141,11 @@ def test_no_pan_spelling_is_readable_in_the_item_or_any_log_line(aws, capsys):
     assert audit.handler({"Records": stream_records(aws)}, None) == {"batchItemFailures": []}
     # THEN neither the stored item (nor so its stream, backups or exports) nor any log line holds one
     [item] = aws.items()
-    assert pans_in(json.dumps(item, ensure_ascii=False)) == []
+    # (only the card number sent is looked for: ids, digests and clocks hold Luhn-valid digit runs by chance)
+    assert PAN not in pans_in(json.dumps(item, ensure_ascii=False))
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["timestamp"] for line in lines if line.get("message") == "audit"].count("event") == 3
-    for line in lines:
-        line.pop("sequenceNumber", None)  # AWS's stream position, logged as it is: its digits are not a PAN
-        line.get("_aws", {}).pop("Timestamp", None)  # EMF's epoch milliseconds: 13 digits, Luhn-valid 1 in 10
-    assert pans_in(json.dumps(lines, ensure_ascii=False)) == []
+    assert PAN not in pans_in(json.dumps(lines, ensure_ascii=False))
     # and the processor still normalised the (masked) payload
     assert (item["status"]["S"], item["amount"]["N"]) == ("PROCESSED", "2000")
 

@@ -41,10 +41,10 @@ def copy_handlers(dest: Path, mtime: float, umask: int) -> Path:
     return dest
 
 
-def expected_handler_names(root: Path) -> list[str]:
-    common = sorted(p.relative_to(root).as_posix() for p in (root / "webhook_common").rglob("*.py")
-                    if "__pycache__" not in p.parts)
-    return ["audit.py", "processor.py", "receiver.py", "sweeper.py", *common]
+def shared_names(root: Path) -> list[str]:
+    """The layer's copy of webhook_common: its code, not the schema or bytecode."""
+    return sorted(f"python/{p.relative_to(root).as_posix()}" for p in (root / "webhook_common").rglob("*.py")
+                  if "__pycache__" not in p.parts)
 
 
 def test_handlers_zip_is_byte_identical_whatever_the_mtimes_and_umask(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_handlers_zip_holds_the_modules_at_the_root_and_nothing_else(tmp_path: P
     artifact = build_handlers_zip(tmp_path / "h.zip", copy_handlers(tmp_path / "src", 0, 0o022))
     with zipfile.ZipFile(artifact.path) as archive:
         infos = archive.infolist()
-    assert [i.filename for i in infos] == expected_handler_names(INSTALLED_HANDLERS)
+    assert [i.filename for i in infos] == ["audit.py", "processor.py", "receiver.py", "sweeper.py"]
     assert {(i.date_time, i.external_attr >> 16, i.create_system) for i in infos} == {
         ((1980, 1, 1, 0, 0, 0), 0o100644, 3)}
 
@@ -111,7 +111,7 @@ def test_empty_requirements_give_a_valid_layer_without_running_pip(tmp_path: Pat
     layer = build_layer_zip(tmp_path / "layer.zip", requirements, tmp_path / "cache", pip=pip)
     with zipfile.ZipFile(layer.path) as archive:
         assert archive.testzip() is None
-        assert archive.namelist() == ["python/"]
+        assert archive.namelist() == ["python/", *shared_names(INSTALLED_HANDLERS)]
     assert pip.calls == []
 
 
@@ -123,8 +123,8 @@ def test_layer_is_built_once_per_requirements_and_then_served_from_the_cache(tmp
     second = build_layer_zip(tmp_path / "2.zip", requirements, tmp_path / "cache", pip=pip)
     assert len(pip.calls) == 1
     assert first.sha256 == second.sha256
-    assert (tmp_path / "cache" / "layers" / layer_cache_key("six==1.16.0\n") / "layer.zip").is_file()
-    requirements.write_text("six==1.17.0\n")
+    assert (tmp_path / "cache" / "layers" / layer_cache_key("six==1.16.0\n") / "sdk.zip").is_file()
+    requirements.write_text("six==1.15.0\n")
     third = build_layer_zip(tmp_path / "3.zip", requirements, tmp_path / "cache", pip=pip)
     assert len(pip.calls) == 2
     assert third.sha256 != first.sha256
@@ -142,7 +142,8 @@ def test_layer_zip_is_byte_identical_whatever_the_umask(tmp_path: Path) -> None:
             os.umask(old)
     assert built[0].sha256 == built[1].sha256
     with zipfile.ZipFile(built[0].path) as archive:
-        assert archive.namelist() == ["python/", "python/attrs.py", "python/six.py"]
+        assert archive.namelist() == ["python/", "python/attrs.py", "python/six.py",
+                                      *shared_names(INSTALLED_HANDLERS)]
 
 
 def test_pip_is_asked_for_arm64_cpython311_binary_wheels_only(tmp_path: Path) -> None:
@@ -166,7 +167,7 @@ def test_a_requirement_without_a_wheel_is_an_error_naming_it(tmp_path: Path) -> 
     with pytest.raises(PackagingError) as caught:
         build_layer_zip(tmp_path / "layer.zip", requirements, tmp_path / "cache", pip=FakePip(1, stderr))
     assert str(caught.value).startswith(f"no {LAYER_PLATFORM} / CPython 3.11 wheel for sdist-only==1.0 (from ")
-    assert not (tmp_path / "cache" / "layers" / layer_cache_key("sdist-only==1.0\n") / "layer.zip").exists()
+    assert not (tmp_path / "cache" / "layers" / layer_cache_key("sdist-only==1.0\n") / "sdk.zip").exists()
 
 
 def test_other_pip_failures_quote_pips_last_error() -> None:

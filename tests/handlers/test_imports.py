@@ -1,5 +1,5 @@
-"""What the handler code may import: the standard library, boto3/botocore (in the Lambda runtime), its own
-webhook_common package, and what handlers/layer/requirements.txt ships. Checked on the source (ast)."""
+"""What the handler code may import: the standard library, its own webhook_common package, and what
+handlers/layer/requirements.txt ships in the layer (the pinned boto3/botocore). Checked on the source (ast)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The two Lambda artifacts, built deterministically: the handler code zip and the dependency layer zip.
+"""The two Lambda artifacts, built deterministically: the handler code zip and the layer zip.
 
+handlers.zip holds only the entry modules; the layer holds what they share: `webhook_common` and the pinned
+boto3/botocore the tests ran with, so a function never runs on whichever SDK the Lambda runtime ships this week.
 Same inputs give the same bytes (sorted entries, fixed timestamps and modes, no bytecode), whatever the
 checkout's mtimes or the umask, so the content hash can name the S3 object and an unchanged artifact is
 never uploaded twice. No AWS here.
@@ -7,6 +9,7 @@ never uploaded twice. No AWS here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -15,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -30,7 +34,12 @@ LAYER_IMPLEMENTATION = "cp"
 LAYER_PYTHON_VERSION = "3.11"
 # Each function's handler is `{name}.handler` in `{name}.py` (templates/functions.py says so too).
 HANDLER_MODULES = tuple(f"{function}.py" for function in names.FUNCTIONS)
-HANDLER_PACKAGES = ("webhook_common",)
+# Shared by every function, so shipped once in the layer (Lambda puts /opt/python on sys.path).
+LAYER_PACKAGES = ("webhook_common",)
+# botocore carries ~400 service models (30 MB); the functions need their own few and the top-level data files.
+SDK_MODEL_DIRS = ("botocore/data/", "boto3/data/")
+# Of each distribution's metadata only what names it: RECORD's hashes would list the trimmed models.
+KEPT_DIST_INFO = ("METADATA", "WHEEL")
 EXCLUDED_PARTS = {"__pycache__"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 # Zip can't store dates before 1980; this is the conventional "no date" for reproducible archives.
@@ -39,6 +48,8 @@ FILE_MODE = 0o100644
 DIR_MODE = 0o040755
 
 PipRunner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+# name, version -> that distribution as installed here, or None if this environment does not hold it.
+InstalledFinder = Callable[[str, str], "metadata.Distribution | None"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +85,12 @@ class PackageConfig:
     pip: PipRunner | None = None
     handlers_source: Path | None = None
 
+    installed: InstalledFinder | None = None
+
     def build(self, out_dir: Path) -> Artifacts:
         """handlers.zip and layer.zip in out_dir, deterministic, the layer from the cache when it can."""
         return package_all(out_dir, cache_dir=self.cache_dir, requirements=self.requirements, pip=self.pip,
-                           handlers_source=self.handlers_source)
+                           handlers_source=self.handlers_source, installed=self.installed)
 
 
 def default_cache_dir() -> Path:
@@ -92,19 +105,21 @@ def default_requirements() -> Path:
 
 
 def package_all(output_dir: Path, cache_dir: Path | None = None, requirements: Path | None = None,
-                pip: PipRunner | None = None, handlers_source: Path | None = None) -> Artifacts:
+                pip: PipRunner | None = None, handlers_source: Path | None = None,
+                installed: InstalledFinder | None = None) -> Artifacts:
     """Both artifacts in output_dir; the layer comes from the cache when its inputs are unchanged."""
     output_dir.mkdir(parents=True, exist_ok=True)
     handlers = build_handlers_zip(output_dir / "handlers.zip", handlers_source)
     layer = build_layer_zip(output_dir / "layer.zip", requirements or default_requirements(),
-                            cache_dir or default_cache_dir(), pip=pip)
+                            cache_dir or default_cache_dir(), pip=pip, shared_source=handlers_source,
+                            installed=installed)
     return Artifacts(handlers, layer)
 
 
 # --- handlers.zip ---------------------------------------------------------------------------------
 
 def handler_entries(root: Path) -> list[tuple[str, Path]]:
-    """(archive name, file) for the handler modules and packages, as Lambda sees them at the zip root."""
+    """(archive name, file) for the entry modules, as Lambda sees them at the zip root."""
     entries = []
     for module in HANDLER_MODULES:
         path = root / module
@@ -112,58 +127,148 @@ def handler_entries(root: Path) -> list[tuple[str, Path]]:
             raise PackagingError(f"handler module {path} is missing: the install is incomplete "
                                  "(reinstall webhookctl)")
         entries.append((module, path))
-    for package in HANDLER_PACKAGES:
+    return entries
+
+
+def shared_entries(root: Path) -> list[tuple[str, Path]]:
+    """(archive name, file) for the packages every function imports, under the layer's `python/`."""
+    entries = []
+    for package in LAYER_PACKAGES:
         package_dir = root / package
         if not package_dir.is_dir():
             raise PackagingError(f"handler package {package_dir} is missing: reinstall webhookctl")
         # Only code: the contract's JSON Schema is for readers, not for the functions.
-        entries.extend(e for e in _tree_entries(package_dir, prefix=package) if e[0].endswith(".py"))
+        entries.extend(e for e in _tree_entries(package_dir, prefix=f"python/{package}") if e[0].endswith(".py"))
     return entries
 
 
 def build_handlers_zip(dest: Path, source: Path | None = None) -> Artifact:
     """handlers.zip from the installed `webhookctl.handlers` package (or `source`, for tests)."""
+    with _handlers_root(source) as root:
+        return write_zip(dest, "handlers", _read_all(handler_entries(root)))
+
+
+@contextlib.contextmanager
+def _handlers_root(source: Path | None) -> Iterator[Path]:
     if source is not None:
-        return write_zip(dest, "handlers", _read_all(handler_entries(source)))
+        yield source
+        return
     with as_file(files("webhookctl.handlers")) as root:
-        return write_zip(dest, "handlers", _read_all(handler_entries(Path(root))))
+        yield Path(root)
 
 
 # --- layer.zip ------------------------------------------------------------------------------------
 
 def layer_cache_key(requirements_text: str) -> str:
-    """Hash of everything that changes the layer's content: requirements, platform, Python version."""
+    """Hash of everything that changes the layer's SDK part: requirements, platform, Python, trimmed models."""
     material = "\n".join((requirements_text, LAYER_PLATFORM, LAYER_IMPLEMENTATION, LAYER_PYTHON_VERSION,
-                          "only-binary=:all:"))
+                          "only-binary=:all:", *names.SDK_SERVICES))
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def build_layer_zip(dest: Path, requirements: Path, cache_dir: Path,
-                    pip: PipRunner | None = None) -> Artifact:
-    """layer.zip (a `python/` tree) from the cache, or built by pip for arm64 CPython 3.11 and cached."""
+def build_layer_zip(dest: Path, requirements: Path, cache_dir: Path, pip: PipRunner | None = None,
+                    shared_source: Path | None = None, installed: InstalledFinder | None = None) -> Artifact:
+    """layer.zip: a `python/` tree of the shared handler code and the pinned SDK, from the cache when it can."""
     try:
         text = requirements.read_text()
     except OSError as exc:
         raise PackagingError(f"cannot read the layer requirements {requirements}: {exc.strerror}") from exc
-    cached = cache_dir / "layers" / layer_cache_key(text) / "layer.zip"
+    sdk = _cached_sdk(cache_dir / "layers" / layer_cache_key(text) / "sdk.zip", requirements, text,
+                      pip or _run_pip, installed or installed_distribution)
+    with _handlers_root(shared_source) as root:
+        shared = _read_all(shared_entries(root))
+    digest = hashlib.sha256(sdk.sha256.encode())
+    for name, data in shared:
+        digest.update(name.encode() + b"\0" + (data or b"") + b"\0")
+    cached = cache_dir / "layers" / digest.hexdigest() / "layer.zip"
     if not cached.is_file():
-        _build_layer_into(cached, requirements, text, pip or _run_pip)
+        _write_atomically(cached, "layer", [("python/", None), *_zip_entries(sdk.path), *shared])
     if dest.resolve() != cached.resolve():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, dest)
     return _artifact("layer", dest)
 
 
-def _build_layer_into(cached: Path, requirements: Path, text: str, pip: PipRunner) -> None:
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="webhookctl-layer-", dir=cached.parent) as tmp:
+def _cached_sdk(cached: Path, requirements: Path, text: str, pip: PipRunner,
+                installed: InstalledFinder) -> Artifact:
+    """The SDK part of the layer, trimmed: copied from this environment when it holds exactly the pinned pure
+    wheels (after `make`, it does: offline, and the very files the tests ran), else installed by pip."""
+    if not cached.is_file():
+        pins = exact_pins(text)
+        local = [installed(name, version) for name, version in pins.items()] if pins is not None else [None]
+        if _has_requirements(text) and all(local):
+            entries = [entry for dist in local for entry in _distribution_entries(dist)]
+        else:
+            entries = _pip_entries(pip, requirements, text, cached.parent)
+        _write_atomically(cached, "sdk", [e for e in entries if _kept_in_layer(e[0])])
+    return _artifact("sdk", cached)
+
+
+def exact_pins(text: str) -> dict[str, str] | None:
+    """name -> version if every requirement is pinned as name==version (None otherwise: pip decides)."""
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.\-]+)", line)
+            if not match:
+                return None
+            pins[match[1]] = match[2]
+    return pins
+
+
+def installed_distribution(name: str, version: str) -> metadata.Distribution | None:
+    """NAME at exactly VERSION as a pure-Python wheel in this environment (so its files suit any platform)."""
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return None
+    wheel = dist.read_text("WHEEL") or ""
+    return dist if dist.version == version and "Root-Is-Purelib: true" in wheel else None
+
+
+def _distribution_entries(dist: metadata.Distribution) -> list[tuple[str, bytes | None]]:
+    entries = []
+    for file in dist.files or []:
+        if file.parts[0] == ".." or EXCLUDED_PARTS.intersection(file.parts) or file.suffix in EXCLUDED_SUFFIXES:
+            continue  # scripts outside site-packages, and bytecode
+        entries.append((f"python/{file.as_posix()}", Path(str(dist.locate_file(file))).read_bytes()))
+    return entries
+
+
+def _pip_entries(pip: PipRunner, requirements: Path, text: str, workdir: Path) -> list[tuple[str, bytes | None]]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="webhookctl-layer-", dir=workdir) as tmp:
         target = Path(tmp) / "python"
         target.mkdir()
         if _has_requirements(text):
             _pip_install(pip, requirements, target)
-        entries = [("python/", None), *_read_all(_tree_entries(target, prefix="python"))]
-        staged = Path(tmp) / "layer.zip"
-        write_zip(staged, "layer", entries)
+        return _read_all(_tree_entries(target, prefix="python"))
+
+
+def _kept_in_layer(name: str) -> bool:
+    """Everything but other services' models and the metadata no import reads."""
+    path = name.removeprefix("python/")
+    head, _, rest = path.partition("/")
+    if head.endswith(".dist-info"):
+        return rest in KEPT_DIST_INFO
+    for models in SDK_MODEL_DIRS:
+        if path.startswith(models):
+            service = path.removeprefix(models).split("/", 1)
+            return len(service) == 1 or service[0] in names.SDK_SERVICES
+    return head != "bin"
+
+
+def _zip_entries(path: Path) -> list[tuple[str, bytes | None]]:
+    with zipfile.ZipFile(path) as archive:
+        return [(info.filename, None if info.is_dir() else archive.read(info)) for info in archive.infolist()]
+
+
+def _write_atomically(cached: Path, name: str, entries: list[tuple[str, bytes | None]]) -> None:
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="webhookctl-layer-", dir=cached.parent) as tmp:
+        staged = Path(tmp) / cached.name
+        write_zip(staged, name, entries)
         os.replace(staged, cached)  # atomic: a crash never leaves a half-written cache entry
 
 

@@ -12,6 +12,8 @@ STACK_PREFIX = "payment-webhooks-"
 TAG_PREFIX = "webhookctl:"
 SUFFIX_TAG = TAG_PREFIX + "suffix"
 FUNCTIONS = ("receiver", "processor", "audit", "sweeper")
+# The AWS services the functions call (runtime.py makes one client of each); the layer ships only their models.
+SDK_SERVICES = ("dynamodb", "events", "secretsmanager", "sqs")
 # Every provider the receiver verifies (webhook_common.providers.PROVIDERS, which a test holds to this list).
 PROVIDERS = ("stripe", "adyen", "square", "checkout", "razorpay", "paddle", "standard", "github")
 

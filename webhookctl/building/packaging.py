@@ -24,6 +24,7 @@ from importlib import metadata
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from webhookctl.edge.cache import default_cache_dir
 from webhookctl.edge.errors import PackagingError
 from webhookctl.handlers.webhook_common.contract import names
 
@@ -91,12 +92,6 @@ class PackageConfig:
         """handlers.zip and layer.zip in out_dir, deterministic, the layer from the cache when it can."""
         return package_all(out_dir, cache_dir=self.cache_dir, requirements=self.requirements, pip=self.pip,
                            handlers_source=self.handlers_source, installed=self.installed)
-
-
-def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/webhookctl, else ~/.cache/webhookctl."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "webhookctl"
 
 
 def default_requirements() -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 
 from webhookctl.edge.errors import UsageError
 from webhookctl.templates import Settings, SettingsError, build_template
@@ -27,8 +28,17 @@ def template_dict(settings: Settings) -> dict:
     return {key: body[key] for key in TOP_LEVEL_ORDER if key in body}
 
 
-def render_template(settings: Settings, output_format: str = "json") -> str:
-    """The template as JSON or YAML text; the same settings always give the same bytes."""
+def render_template(settings: Settings, output_format: str = "json", cache_dir: Path | None = None) -> str:
+    """The template as JSON or YAML text; the same settings always give the same bytes (so, with CACHE_DIR,
+    a warm render reads them back while the code that made them is unchanged)."""
+    if cache_dir is None:
+        return _render(settings, output_format)
+    from webhookctl.building.render_cache import cached_render
+
+    return cached_render(repr(settings), output_format, lambda: _render(settings, output_format), cache_dir)
+
+
+def _render(settings: Settings, output_format: str) -> str:
     template = template_dict(settings)
     if output_format == "json":
         return json.dumps(template, indent=2) + "\n"

@@ -30,12 +30,15 @@ FORMAT_NAMES = ("json", "yaml", "yml", "text", "table")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a setting (repeatable); `webhookctl render --list-settings` shows them.")
 @click.option("--list-settings", is_flag=True, help="List every setting with its default, then exit.")
+@click.option("--no-cache", is_flag=True,
+              help="Build afresh, not from the bytes the same settings and code gave before (in the user cache).")
 @config_options
 @pass_app
 def render(app: AppContext, suffix: str, output_format: str, output: Path | None, sets: tuple[str, ...],
-           list_settings: bool, config_file: Path | None, config_env: str | None) -> None:
+           list_settings: bool, no_cache: bool, config_file: Path | None, config_env: str | None) -> None:
     """Print the stack's CloudFormation template (no AWS needed)."""
     from webhookctl.building.render import render_template
+    from webhookctl.edge.cache import default_cache_dir
 
     if list_settings:
         from webhookctl.edge.output import settings_table
@@ -50,7 +53,7 @@ def render(app: AppContext, suffix: str, output_format: str, output: Path | None
     # The defaults' own warning is deploy's to give (once, in its plan); render repeats only what the user caused.
     for warning in settings.own_capacity_warnings():
         click.echo(f"warning: {warning}", err=True)
-    body = render_template(settings, output_format)
+    body = render_template(settings, output_format, cache_dir=None if no_cache else default_cache_dir())
     if output is None:
         click.echo(body, nl=False)
         return

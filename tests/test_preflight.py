@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 from moto import mock_aws
 
-from webhookctl.stack.preflight import APIGATEWAY_ROLE_FIX, apigateway_logging_problem
+from webhookctl.stack.preflight import apigateway_logging_problem
 
 
 def test_missing_apigateway_logging_role_is_reported_with_the_fix():
@@ -13,8 +13,11 @@ def test_missing_apigateway_logging_role_is_reported_with_the_fix():
         apigateway = boto3.client("apigateway", region_name="eu-west-1")
         # (cleared explicitly: once the emulator's patches are in, moto's accounts come with the role)
         apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}])
-        assert apigateway_logging_problem(apigateway) == APIGATEWAY_ROLE_FIX
-        assert "aws apigateway update-account" in APIGATEWAY_ROLE_FIX
+        problem = apigateway_logging_problem(apigateway)
+        assert problem.startswith("API Gateway in this region has no CloudWatch Logs role")
+        # bootstrap first, for the region at hand; the manual AWS CLI way after it
+        assert problem.index("`webhookctl bootstrap --region eu-west-1`") < problem.index(
+            "aws apigateway update-account")
 
 
 def test_account_with_a_logging_role_is_ready():
@@ -40,6 +43,7 @@ def test_deploy_refuses_before_touching_anything_when_the_account_lacks_the_role
     # THEN it fails with the fix, and nothing was created or uploaded
     assert result.exit_code == 1
     assert "API Gateway in this region has no CloudWatch Logs role" in result.stderr
+    assert "`webhookctl bootstrap --region us-east-1`" in " ".join(result.stderr.split())
     assert clients.s3.list_buckets()["Buckets"] == []
     assert clients.cloudformation.list_stacks()["StackSummaries"] == []
 

@@ -20,6 +20,8 @@ COMMANDS = {
     "package": ("webhookctl.commands.build:package", "Build handlers.zip and layer.zip (no AWS needed)."),
     "init": ("webhookctl.commands.init:init",
              "Write a commented webhookctl.toml with every setting and its default (no AWS needed)."),
+    "bootstrap": ("webhookctl.commands.bootstrap:bootstrap",
+                  "Prepare an account and region once: API Gateway's CloudWatch Logs role and the artifact bucket."),
     "deploy": ("webhookctl.commands.stack:deploy",
                "Package, upload what changed, and create or update the stack through a change set."),
     "diff": ("webhookctl.commands.stack:diff", "Show the change set deploy would execute (created, printed, deleted)."),

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REGION
 from webhookctl.edge.aws import AwsClients, AwsTarget
-from webhookctl.stack.preflight import APIGATEWAY_ROLE_FIX, preflight
+from webhookctl.stack.preflight import apigateway_role_fix, preflight
 from webhookctl.templates.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -62,4 +62,4 @@ def test_a_missing_lambda_api_is_a_one_line_note_and_the_other_check_still_decid
     assert "skipped the check of Lambda's concurrency quota" in note
     assert "\n" not in note and "<" not in note
     # API Gateway's check did run: plain moto's fresh account has no CloudWatch Logs role, as a fresh AWS one
-    assert problems == [APIGATEWAY_ROLE_FIX]
+    assert problems == [apigateway_role_fix(REGION)]

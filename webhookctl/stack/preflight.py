@@ -16,9 +16,9 @@ from webhookctl.stack.outputs import outputs_of
 APIGATEWAY_ROLE_FIX = (
     "API Gateway in this region has no CloudWatch Logs role, so the stage's access logging will fail "
     "(\"CloudWatch Logs role ARN must be set in account settings\"). Set it once per account and region: "
-    "create a role trusted by apigateway.amazonaws.com with the managed policy "
-    "AmazonAPIGatewayPushToCloudWatchLogs, then run `aws apigateway update-account --patch-operations "
-    "op=replace,path=/cloudwatchRoleArn,value=<role arn>`."
+    "run `webhookctl bootstrap --region {region}` (it also prepares the artifact bucket), or by hand: a role "
+    "trusted by apigateway.amazonaws.com with AmazonAPIGatewayPushToCloudWatchLogs, then `aws apigateway "
+    "update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>`."
 )
 # Statuses whose template describes nothing running: no settings of theirs can revert.
 NOTHING_DEPLOYED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
@@ -66,7 +66,12 @@ def unanswered(exc: BaseException) -> str:
 def apigateway_logging_problem(apigateway: Any) -> str | None:
     """Why the stage's access logs cannot be written, or None when the account is ready."""
     account = apigateway.get_account()
-    return None if account.get("cloudwatchRoleArn") else APIGATEWAY_ROLE_FIX
+    return None if account.get("cloudwatchRoleArn") else apigateway_role_fix(apigateway.meta.region_name)
+
+
+def apigateway_role_fix(region: str) -> str:
+    """The missing-role problem, naming the region so the fix can be pasted as it is."""
+    return APIGATEWAY_ROLE_FIX.format(region=region)
 
 
 def reserved_by_stack(lambda_client: Any, stack: dict[str, Any] | None) -> int:

@@ -98,6 +98,8 @@ PATCHES: tuple[Patch, ...] = (
     # Service APIs.
     Patch("account-settings", awslambda.patch_account_settings, awslambda.account_settings_are_missing,
           "answers Lambda's GetAccountSettings"),
+    Patch("aws-managed-policies", apigateway.patch_aws_managed_policies, apigateway.aws_managed_policies_are_missing,
+          "attaches AWS-managed policies such as AmazonAPIGatewayPushToCloudWatchLogs out of the box"),
     Patch("message-move-task", sqs.patch_message_move_task, sqs.move_task_is_missing,
           "implements SQS's message-move tasks"),
     Patch("json-filter-patterns", logs.patch_json_filter_patterns, logs.json_filter_matches_everything,

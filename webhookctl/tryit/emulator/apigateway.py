@@ -1,12 +1,16 @@
-"""API Gateway: the Deployment's Ref, the Stage and RequestValidator types moto's CloudFormation lacks, and the
-emulated account's CloudWatch Logs role (an account preset, not a moto gap)."""
+"""API Gateway: the Deployment's Ref, the Stage and RequestValidator types moto's CloudFormation lacks, the AWS
+managed policy its CloudWatch Logs role attaches (IAM), and the emulated account's CloudWatch Logs role (an account
+preset, not a moto gap)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from webhookctl.tryit.emulator.cloudformation import register_model
 from webhookctl.tryit.emulator.probe import ACCOUNT, Probe, rest_api
+
+APIGATEWAY_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 def patch_deployment_ref() -> None:
@@ -117,3 +121,55 @@ def preset_cloudwatch_logs_role() -> None:
         self.cloudwatch_role_arn = f"arn:aws:iam::{ACCOUNT}:role/apigateway-cloudwatch-logs"
 
     models.Account.__init__ = init
+
+
+def patch_aws_managed_policies() -> None:
+    """Every AWS account has AWS's managed policies (API Gateway's logging role attaches one); moto has them only
+    under MOTO_IAM_LOAD_MANAGED_POLICIES, which parses all of them on every reset. Load the one named instead."""
+    from moto.iam.models import IAMBackend
+
+    attach = IAMBackend.attach_role_policy
+
+    def attach_role_policy(self: Any, policy_arn: str, role_name: str) -> None:
+        if policy_arn not in self.managed_policies and (policy := _aws_managed_policy(self, policy_arn)):
+            self.managed_policies[policy.arn] = policy
+        attach(self, policy_arn, role_name)
+
+    IAMBackend.attach_role_policy = attach_role_policy
+
+
+def _aws_managed_policy(backend: Any, arn: str) -> Any:
+    """moto's copy of the AWS-managed policy `arn` names, or None (not one of AWS's, or unknown to moto)."""
+    from moto.iam.models import AWSManagedPolicy
+
+    data = _aws_managed_policies_data().get(arn.rpartition("/")[2]) if ":iam::aws:policy/" in arn else None
+    if data is None:
+        return None
+    policy = AWSManagedPolicy.from_data(arn.rpartition("/")[2], backend.account_id, backend.region_name, data)
+    return policy if policy.arn == arn else None
+
+
+@functools.cache
+def _aws_managed_policies_data() -> dict[str, Any]:
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
+def aws_managed_policies_are_missing(aws: Probe) -> bool:
+    """Attaching AWS's AmazonAPIGatewayPushToCloudWatchLogs to a role fails: moto's account has no such policy."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    iam = aws.client("iam")
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(trust))
+    try:
+        iam.attach_role_policy(RoleName="probe", PolicyArn=APIGATEWAY_LOGS_POLICY)
+    except ClientError as exc:
+        return exc.response["Error"]["Code"] == "NoSuchEntity"
+    return False

@@ -12,6 +12,7 @@ Per batch:
    which consumers deduplicate on (delivery is at least once).
 A record whose body breaks the queue contract, whose item is missing or whose payload is malformed fails
 alone: it is named in `batchItemFailures`, SQS redelivers it, and after 3 receives it reaches the DLQ.
+Once per batch, one metric line per provider: records processed, failed, and their end-to-end latency.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,6 +56,7 @@ class Prepared:
     canonical: Canonical | None  # None: an event type we do not map
     stale: bool
     event: dict[str, Any] | None  # the payment event to publish, or None (not published)
+    received_at: str | None = None  # the item's receivedAt: where its end-to-end latency starts
 
 
 def handler(event: dict, context: Any) -> BatchResponse:
@@ -66,12 +69,14 @@ def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runti
                   clock: Callable[[], float] = time.time) -> BatchResponse:
     failures: list[ItemFailure] = []
     ready: list[Prepared] = []
+    tally = Tally()
     for record in records:
         try:
             with logs.bound(**record_context(record)):
                 prepared = prepare(record, dynamodb, config)
         except Exception as error:  # noqa: BLE001 - one bad record must not fail or hide the others
             failures.append(_failed(record, error))
+            tally.failed(_provider_of(_webhook_of(record)))
             continue
         if prepared is not None:
             ready.append(prepared)
@@ -81,10 +86,65 @@ def process_batch(records: list[dict], dynamodb: Any, events: Any, config: runti
             with logs.bound(**record_context(prepared.record)):
                 if prepared.webhook_id in refused:
                     raise RecordFailed(f"EventBridge refused the event: {refused[prepared.webhook_id]}")
-                mark(prepared, dynamodb, config.table_name, contract.item_time(clock()))
+                now = clock()
+                won = mark(prepared, dynamodb, config.table_name, contract.item_time(now))
         except Exception as error:  # noqa: BLE001
             failures.append(_failed(prepared.record, error))
+            tally.failed(_provider_of(prepared.webhook_id))
+        else:
+            if won:  # a copy another invocation finished first is counted there, once
+                tally.processed(_provider_of(prepared.webhook_id), _latency_ms(prepared.received_at, now))
+    tally.emit(config.stack_name)
     return {"batchItemFailures": failures}
+
+
+class Tally:
+    """The batch's outcomes per provider, emitted as one EMF line per provider once the batch is done
+    (a line per record would cost the hot path a json.dumps and a write each)."""
+
+    # EMF takes at most 100 values of one metric per line; a batch of more (a batching window) needs more lines.
+    MAX_VALUES = 100
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}  # provider -> [processed, failed]
+        self.latencies: dict[str, list[float]] = {}
+
+    def processed(self, provider: str, latency_ms: float | None) -> None:
+        self.counts.setdefault(provider, [0, 0])[0] += 1
+        if latency_ms is not None:
+            self.latencies.setdefault(provider, []).append(latency_ms)
+
+    def failed(self, provider: str) -> None:
+        self.counts.setdefault(provider, [0, 0])[1] += 1
+
+    def emit(self, stack: str) -> None:
+        for provider, (processed, failed) in self.counts.items():
+            samples = self.latencies.get(provider, [])
+            values: dict[str, float | list[float]] = {metric_names.PROCESSED: processed, metric_names.FAILED: failed}
+            for start in range(0, max(len(samples), 1), self.MAX_VALUES):
+                if samples:  # an empty list is no valid EMF value: a batch that finished nothing has no latency
+                    values[metric_names.END_TO_END_LATENCY] = samples[start:start + self.MAX_VALUES]
+                metrics.emit(values, {metric_names.STACK: stack, metric_names.PROVIDER: provider},
+                             rollups=((metric_names.STACK,),),
+                             units={metric_names.END_TO_END_LATENCY: metric_names.MILLISECONDS})
+                values = {}
+
+
+def _provider_of(webhook_id: str) -> str:
+    """A webhookId is `{provider}#{eventId}`; only known names become a dimension, as in the receiver."""
+    name = webhook_id.partition("#")[0]
+    return name if name in PROVIDERS else "unknown"
+
+
+def _latency_ms(received_at: str | None, now: float) -> float | None:
+    """Milliseconds from the receiver storing the event (its receivedAt) to now; None if it has no usable time."""
+    if not received_at:
+        return None
+    try:
+        received = datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+    return round(max(now - received, 0.0) * 1000, 1)
 
 
 def record_context(record: dict) -> dict[str, Any]:
@@ -131,7 +191,7 @@ def prepare(record: dict, dynamodb: Any, config: runtime.ProcessorConfig) -> Pre
     stale = canonical is not None and order(dynamodb, config.table_name, item, webhook, canonical)
     publish_it = canonical is not None or config.publish_ignored
     event = payment_event(item, webhook, canonical, stale) if publish_it else None
-    return Prepared(record, key, webhook, canonical, stale, event)
+    return Prepared(record, key, webhook, canonical, stale, event, _string(item, contract.RECEIVED_AT))
 
 
 def normalise(item: dict) -> Canonical | None:
@@ -218,8 +278,8 @@ def _error_name(error: Exception) -> str:
 # --- 3. mark ---------------------------------------------------------------------------------------------
 
 
-def mark(prepared: Prepared, dynamodb: Any, table: str, now: str) -> None:
-    """The single conditional write; another copy winning first is no failure."""
+def mark(prepared: Prepared, dynamodb: Any, table: str, now: str) -> bool:
+    """The single conditional write; another copy winning first is no failure. True when this write won."""
     canonical = prepared.canonical
     status = contract.IGNORED if canonical is None else contract.PROCESSED
     fields = canonical_fields(canonical)
@@ -243,6 +303,7 @@ def mark(prepared: Prepared, dynamodb: Any, table: str, now: str) -> None:
         outcome = status
     logs.log("INFO", "record done", messageId=prepared.record["messageId"], outcome=outcome,
              published=prepared.event is not None, stale=prepared.stale)
+    return outcome == status
 
 
 def canonical_fields(canonical: Canonical | None) -> dict[str, dict[str, str]]:

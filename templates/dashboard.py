@@ -1,4 +1,5 @@
-"""One CloudWatch dashboard: webhooks per provider, refusals, latency, queue age, DLQ depth and every alarm."""
+"""One CloudWatch dashboard: webhooks per provider, refusals, processing, end-to-end latency, queue age, DLQ
+depth and every alarm."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def _widgets(s: Settings, alarms: Alarms) -> list[dict]:
     per_provider = [("Webhooks accepted", metrics.ACCEPTED), ("Duplicates (retries and replays)", metrics.DUPLICATES),
                     ("Signature rejections", metrics.SIGNATURE_REJECTED), ("Other refusals (4XX)", metrics.REJECTED)]
     widgets = [_graph(title, [_provider_metric(s, name, p) for p in names.PROVIDERS]) for title, name in per_provider]
+    widgets.append(_graph("Webhooks processed", [_provider_metric(s, metrics.PROCESSED, p) for p in names.PROVIDERS]))
+    widgets.append(_graph("End-to-end latency p50 / p99, ms (received → processed)", [
+        [metrics.NAMESPACE, metrics.END_TO_END_LATENCY, metrics.STACK, s.stack_name, {"stat": stat, "label": stat}]
+        for stat in ("p50", "p99")]))
     receiver = names.function_name("receiver", s.suffix)
     widgets += [
         _graph("Receiver duration p50 / p99, ms", [

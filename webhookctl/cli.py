@@ -30,6 +30,8 @@ COMMANDS = {
     "dlq": ("webhookctl.commands.operate:dlq", "Inspect the dead-letter queue and replay it once the bug is fixed."),
     "alarms": ("webhookctl.commands.operate:alarms", "The stack's CloudWatch alarms."),
     "secrets": ("webhookctl.commands.operate:secrets", "The providers' signing secrets (values are never printed)."),
+    "stats": ("webhookctl.commands.stats:stats",
+              "Webhooks per provider from the stack's metrics: accepted, rejected, processed, latency, trend."),
     "logs": ("webhookctl.commands.operate:logs",
              "The functions' CloudWatch Logs events: one function's, or one webhook's across all of them."),
     "requeue": ("webhookctl.commands.operate:requeue",

@@ -1,7 +1,10 @@
-"""CloudWatch: AWS::CloudWatch::Alarm in templates (moto's CloudFormation has no model for it)."""
+"""CloudWatch: AWS::CloudWatch::Alarm in templates (moto's CloudFormation has no model for it), and the
+percentile statistics (p50, p99) GetMetricData answers, which `webhookctl stats` reads latency with."""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from webhookctl.tryit.emulator.cloudformation import register_model
@@ -79,3 +82,75 @@ def cloudformation_ignores_alarms(aws: Probe) -> bool:
         "AlarmName": "probe", "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
         "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold"})
+
+
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
+
+
+def percentile(values: list[float], stat: str) -> float | None:
+    """pNN of the samples (nearest rank), or None when STAT is no percentile or there are no samples."""
+    match = _PERCENTILE.match(stat)
+    if not match or not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(float(match.group(1)) / 100 * len(ordered)), 1)
+    return ordered[rank - 1]
+
+
+def patch_percentile_statistics() -> None:
+    """moto answers only Sum, Average, Minimum, Maximum and SampleCount (a pNN query fails with a 500); AWS takes
+    any percentile as a GetMetricData Stat, over the samples a metric was given (EMF arrays included)."""
+    from moto.cloudwatch.models import Statistics
+
+    plain = Statistics.get_statistics_for_type
+
+    def get_statistics_for_type(self: Any, stat: str) -> Any:
+        if _PERCENTILE.match(stat):
+            return percentile(self.metric_single_values_list, stat)
+        return plain(self, stat)
+
+    Statistics.get_statistics_for_type = get_statistics_for_type
+
+
+def get_metric_data_has_no_percentiles(aws: Probe) -> bool:
+    """GetMetricData with Stat p50 over 1..100 does not answer 50."""
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch, now = aws.client("cloudwatch"), datetime.now(UTC)
+    metric = {"Namespace": "Probe", "MetricName": "Latency", "Dimensions": [{"Name": "Stack", "Value": "probe"}]}
+    cloudwatch.put_metric_data(Namespace="Probe", MetricData=[{
+        "MetricName": "Latency", "Dimensions": metric["Dimensions"], "Timestamp": now, "Unit": "Milliseconds",
+        "Values": [float(v) for v in range(1, 101)]}])
+    try:
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=[{"Id": "p", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "p50"}}],
+            StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
+    except Exception:  # noqa: BLE001 - moto fails the whole call (float(None)): the gap itself
+        return True
+    return [v for r in answer["MetricDataResults"] for v in r["Values"]] != [50.0]
+
+
+def patch_dimension_order() -> None:
+    """moto matches a query's dimensions to a datum's by sorting both with a broken Dimension.__lt__ (it compares
+    a value to a name), so the same dimensions in another order match nothing; AWS ignores their order."""
+    from moto.cloudwatch.models import Dimension
+
+    def less_than(self: Any, other: Any) -> bool:
+        return (self.name, self.value or "") < (other.name, other.value or "")
+
+    Dimension.__lt__ = less_than
+
+
+def dimension_order_matters(aws: Probe) -> bool:
+    """A datum put with dimensions (Provider, Stack) is not found by a query naming (Stack, Provider)."""
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch, now = aws.client("cloudwatch"), datetime.now(UTC)
+    provider, stack = {"Name": "Provider", "Value": "stripe"}, {"Name": "Stack", "Value": "probe"}
+    cloudwatch.put_metric_data(Namespace="Probe", MetricData=[
+        {"MetricName": "Accepted", "Dimensions": [provider, stack], "Timestamp": now, "Value": 1.0}])
+    metric = {"Namespace": "Probe", "MetricName": "Accepted", "Dimensions": [stack, provider]}
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[{"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}],
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
+    return [v for r in answer["MetricDataResults"] for v in r["Values"]] != [1.0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -41,7 +42,7 @@ LAYER_PACKAGES = ("webhook_common",)
 SDK_MODEL_DIRS = ("botocore/data/", "boto3/data/")
 # Of each distribution's metadata only what names it: RECORD's hashes would list the trimmed models.
 KEPT_DIST_INFO = ("METADATA", "WHEEL")
-EXCLUDED_PARTS = {"__pycache__"}
+EXCLUDED_PARTS = {"__pycache__"}  # the checkout's or the environment's own bytecode: with_bytecode writes it
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 # Zip can't store dates before 1980; this is the conventional "no date" for reproducible archives.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -157,7 +158,7 @@ def _handlers_root(source: Path | None) -> Iterator[Path]:
 def layer_cache_key(requirements_text: str) -> str:
     """Hash of everything that changes the layer's SDK part: requirements, platform, Python, trimmed models."""
     material = "\n".join((requirements_text, LAYER_PLATFORM, LAYER_IMPLEMENTATION, LAYER_PYTHON_VERSION,
-                          "only-binary=:all:", *names.SDK_SERVICES))
+                          "only-binary=:all:", *names.SDK_SERVICES, f"pyc={_bytecode_tag()}"))
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -195,8 +196,48 @@ def _cached_sdk(cached: Path, requirements: Path, text: str, pip: PipRunner,
             entries = [entry for dist in local for entry in _distribution_entries(dist)]
         else:
             entries = _pip_entries(pip, requirements, text, cached.parent)
-        _write_atomically(cached, "sdk", [e for e in entries if _kept_in_layer(e[0])])
+        _write_atomically(cached, "sdk", with_bytecode([e for e in entries if _kept_in_layer(e[0])]))
     return _artifact("sdk", cached)
+
+
+# Lambda mounts the layer read-only, so Python cannot cache what it compiles: without .pyc files every cold
+# start compiles botocore from source (~180 ms more to a first client). Hash-based, unchecked pycs are the
+# reproducible kind (no mtimes; a content-addressed layer never changes under them), compiled with a fixed hash
+# seed because marshal writes frozenset constants in hash order.
+COMPILE_PYCS = """
+import json, py_compile, sys
+for source, pyc, shown in json.load(sys.stdin):
+    try:
+        py_compile.compile(source, pyc, shown, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError:
+        pass  # a module for another Python version: it stays source only
+"""
+
+
+def _bytecode_tag() -> str:
+    """Which pycs with_bytecode writes here (a layer built elsewhere has none, and must not be served for one)."""
+    return "unchecked-hash-cpython-311" if sys.version_info[:2] == (3, 11) and \
+        sys.implementation.name == "cpython" else "none"
+
+
+def with_bytecode(entries: list[tuple[str, bytes | None]]) -> list[tuple[str, bytes | None]]:
+    """ENTRIES plus a CPython 3.11 .pyc beside each module (only a 3.11 interpreter writes ones Lambda reads)."""
+    if _bytecode_tag() == "none":
+        return entries
+    sources = [(name, data) for name, data in entries if name.endswith(".py") and data is not None]
+    with tempfile.TemporaryDirectory(prefix="webhookctl-pyc-") as tmp:
+        jobs = []
+        for index, (name, data) in enumerate(sources):
+            source = Path(tmp) / f"{index}.py"
+            source.write_bytes(data)
+            folder, _, module = name.rpartition("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc"
+            jobs.append((str(source), str(Path(tmp) / f"{index}.pyc"), f"/opt/{name}", pyc))
+        subprocess.run([sys.executable, "-I", "-c", COMPILE_PYCS], check=True, text=True,
+                       input=json.dumps([job[:3] for job in jobs]), env={"PYTHONHASHSEED": "0"})
+        compiled = [(job[3], Path(job[1]).read_bytes()) for job in jobs if Path(job[1]).is_file()]
+    return [*entries, *compiled]
 
 
 def exact_pins(text: str) -> dict[str, str] | None:

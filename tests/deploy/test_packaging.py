@@ -41,10 +41,17 @@ def copy_handlers(dest: Path, mtime: float, umask: int) -> Path:
     return dest
 
 
+def with_pycs(modules: list[str]) -> list[str]:
+    """The modules and the CPython 3.11 pyc packaging writes beside each, in archive order."""
+    pycs = [f"{m.rpartition('/')[0]}/__pycache__/{m.rpartition('/')[2][:-3]}.cpython-311.pyc".lstrip("/")
+            for m in modules]
+    return sorted([*modules, *pycs])
+
+
 def shared_names(root: Path) -> list[str]:
-    """The layer's copy of webhook_common: its code, not the schema or bytecode."""
-    return sorted(f"python/{p.relative_to(root).as_posix()}" for p in (root / "webhook_common").rglob("*.py")
-                  if "__pycache__" not in p.parts)
+    """The layer's copy of webhook_common: its code (and pycs), not the schema or the checkout's bytecode."""
+    return with_pycs([f"python/{p.relative_to(root).as_posix()}" for p in (root / "webhook_common").rglob("*.py")
+                      if "__pycache__" not in p.parts])
 
 
 def test_handlers_zip_is_byte_identical_whatever_the_mtimes_and_umask(tmp_path: Path) -> None:
@@ -65,7 +72,7 @@ def test_handlers_zip_holds_the_modules_at_the_root_and_nothing_else(tmp_path: P
     artifact = build_handlers_zip(tmp_path / "h.zip", copy_handlers(tmp_path / "src", 0, 0o022))
     with zipfile.ZipFile(artifact.path) as archive:
         infos = archive.infolist()
-    assert [i.filename for i in infos] == ["audit.py", "processor.py", "receiver.py", "sweeper.py"]
+    assert [i.filename for i in infos] == with_pycs(["audit.py", "processor.py", "receiver.py", "sweeper.py"])
     assert {(i.date_time, i.external_attr >> 16, i.create_system) for i in infos} == {
         ((1980, 1, 1, 0, 0, 0), 0o100644, 3)}
 

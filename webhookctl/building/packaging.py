@@ -141,7 +141,7 @@ def shared_entries(root: Path) -> list[tuple[str, Path]]:
 def build_handlers_zip(dest: Path, source: Path | None = None) -> Artifact:
     """handlers.zip from the installed `webhookctl.handlers` package (or `source`, for tests)."""
     with _handlers_root(source) as root:
-        return write_zip(dest, "handlers", _read_all(handler_entries(root)))
+        return write_zip(dest, "handlers", with_bytecode(_read_all(handler_entries(root)), mount="/var/task"))
 
 
 @contextlib.contextmanager
@@ -172,7 +172,7 @@ def build_layer_zip(dest: Path, requirements: Path, cache_dir: Path, pip: PipRun
     sdk = _cached_sdk(cache_dir / "layers" / layer_cache_key(text) / "sdk.zip", requirements, text,
                       pip or _run_pip, installed or installed_distribution)
     with _handlers_root(shared_source) as root:
-        shared = _read_all(shared_entries(root))
+        shared = with_bytecode(_read_all(shared_entries(root)))
     digest = hashlib.sha256(sdk.sha256.encode())
     for name, data in shared:
         digest.update(name.encode() + b"\0" + (data or b"") + b"\0")
@@ -200,7 +200,7 @@ def _cached_sdk(cached: Path, requirements: Path, text: str, pip: PipRunner,
     return _artifact("sdk", cached)
 
 
-# Lambda mounts the layer read-only, so Python cannot cache what it compiles: without .pyc files every cold
+# Lambda mounts the code and its layers read-only, so Python cannot cache what it compiles: without .pycs every cold
 # start compiles botocore from source (~180 ms more to a first client). Hash-based, unchecked pycs are the
 # reproducible kind (no mtimes; a content-addressed layer never changes under them), compiled with a fixed hash
 # seed because marshal writes frozenset constants in hash order.
@@ -221,8 +221,9 @@ def _bytecode_tag() -> str:
         sys.implementation.name == "cpython" else "none"
 
 
-def with_bytecode(entries: list[tuple[str, bytes | None]]) -> list[tuple[str, bytes | None]]:
-    """ENTRIES plus a CPython 3.11 .pyc beside each module (only a 3.11 interpreter writes ones Lambda reads)."""
+def with_bytecode(entries: list[tuple[str, bytes | None]], mount: str = "/opt") -> list[tuple[str, bytes | None]]:
+    """ENTRIES plus a CPython 3.11 .pyc beside each module (only a 3.11 interpreter writes ones Lambda reads);
+    MOUNT is where Lambda unpacks the zip, so tracebacks name the real path."""
     if _bytecode_tag() == "none":
         return entries
     sources = [(name, data) for name, data in entries if name.endswith(".py") and data is not None]
@@ -232,8 +233,8 @@ def with_bytecode(entries: list[tuple[str, bytes | None]]) -> list[tuple[str, by
             source = Path(tmp) / f"{index}.py"
             source.write_bytes(data)
             folder, _, module = name.rpartition("/")
-            pyc = f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc"
-            jobs.append((str(source), str(Path(tmp) / f"{index}.pyc"), f"/opt/{name}", pyc))
+            pyc = f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc".lstrip("/")
+            jobs.append((str(source), str(Path(tmp) / f"{index}.pyc"), f"{mount}/{name}", pyc))
         subprocess.run([sys.executable, "-I", "-c", COMPILE_PYCS], check=True, text=True,
                        input=json.dumps([job[:3] for job in jobs]), env={"PYTHONHASHSEED": "0"})
         compiled = [(job[3], Path(job[1]).read_bytes()) for job in jobs if Path(job[1]).is_file()]

@@ -49,7 +49,9 @@ def test_processor_calls_per_new_webhook(measured):
     batches = sum(1 for i in phase.invocations if i.role == "processor")
     assert calls["dynamodb:GetItem (consistent)"] == 8
     assert calls["dynamodb:UpdateItem (event, conditional)"] == 8
-    assert calls["events:PutEvents"] == batches  # one per SQS batch
+    # at most one PutEvents per SQS batch (a batch holding only records another batch already finished
+    # publishes nothing, so the count may fall short of the batches by those)
+    assert 1 <= calls["events:PutEvents"] <= batches
     # one ordering write per event with a payment id: 7 of these 8 samples carry one (the processor skips ordering
     # an event that normalises to none); every payment id is fresh, so none is stale (no second, unconditional write)
     assert calls["dynamodb:UpdateItem (payment order, conditional)"] == 7

@@ -5,9 +5,11 @@ would, and the real processor to take them to PROCESSED."""
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import time
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,9 @@ TABLE = f"PaymentWebhooks-{SUFFIX}"
 BUS = f"payment-events-{SUFFIX}"
 WEBHOOK_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/live/webhook/"
 REPO = "acme/shop"
+RECEIVER = f"webhook-receiver-{SUFFIX}"
+# The receiver's retention as the stage's receiver function is configured (and `_receiver_deps` applies it).
+RETENTION = {"EVENT_TTL_DAYS": "90", "REPLAY_GUARD_DAYS": "400"}
 
 
 @dataclass
@@ -33,13 +38,26 @@ class Stage:
     dynamodb: Any
     now: float
     sleeps: list[float] = field(default_factory=list)
+    while_sleeping: list[Callable[[], None]] = field(default_factory=list)  # what "happens" during a sleep
 
     @property
     def clock(self) -> Clock:
-        return Clock(sleep=self.sleeps.append, monotonic=lambda: self.now, time=lambda: self.now)
+        return Clock(sleep=self._sleep, monotonic=lambda: self.now, time=lambda: self.now)
+
+    def _sleep(self, seconds: float) -> None:
+        """Recorded, not slept; a fake provider's pending deliveries (`settle`) happen meanwhile."""
+        self.sleeps.append(seconds)
+        for happen in self.while_sleeping:
+            happen()
 
     def invoke(self, *args: str) -> Result:
-        return self.pipeline.invoke(*args, clock=self.clock, dynamodb=self.dynamodb)
+        return self.pipeline.invoke(*args, clock=self.clock, dynamodb=self.dynamodb,
+                                    **{"lambda": self.pipeline.aws("lambda")})
+
+    def configure_receiver(self, **variables: str) -> None:
+        """Change the receiver function's environment, as a deploy with other settings would."""
+        self.pipeline.aws("lambda").update_function_configuration(FunctionName=RECEIVER, Environment={
+            "Variables": {**RETENTION, **variables}})
 
     def secrets(self, provider: str) -> list[str]:
         document = json.loads(self.pipeline.secretsmanager.get_secret_value(
@@ -64,7 +82,8 @@ class Stage:
         secrets_cache = importlib.import_module("webhook_common.secrets").SecretsCache
         arn = self.pipeline.outputs["SigningSecretArn"]
         fetch = lambda: self.pipeline.secretsmanager.get_secret_value(SecretId=arn)["SecretString"]  # noqa: E731
-        config = receiver.runtime.ReceiverConfig(TABLE, self.pipeline.queue_url, arn, 90, 400, 0)
+        config = receiver.runtime.ReceiverConfig(TABLE, self.pipeline.queue_url, arn, int(RETENTION["EVENT_TTL_DAYS"]),
+                                                 int(RETENTION["REPLAY_GUARD_DAYS"]), 0)
         return receiver.Deps(self.dynamodb, self.pipeline.sqs, secrets_cache(fetch, 0), config, lambda: self.now)
 
     def process(self) -> dict:
@@ -93,13 +112,34 @@ def stage(pipeline: Pipeline) -> Stage:  # noqa: F811 - the ops fixture, extende
     dynamodb = pipeline.aws("dynamodb")
     dynamodb.create_table(TableName=TABLE, **table_definition())
     pipeline.aws("events").create_event_bus(Name=BUS)
-    pipeline.outputs.update({"TableName": TABLE, "WebhookUrl": WEBHOOK_URL, "EventBusName": BUS})
+    receiver_function(pipeline.aws)
+    pipeline.outputs.update({"TableName": TABLE, "WebhookUrl": WEBHOOK_URL, "EventBusName": BUS,
+                             "ReceiverFunctionName": RECEIVER})
     return Stage(pipeline, dynamodb, float(int(time.time())))
+
+
+def receiver_function(client: Any) -> None:
+    """The receiver function as deployed (moto never runs it): what `reconcile --backfill` reads its
+    retention from."""
+    role = client("iam").create_role(RoleName=f"webhook-receiver-role-{SUFFIX}", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("receiver.py", "def handler(event, context):\n    return None\n")
+    client("lambda").create_function(FunctionName=RECEIVER, Runtime="python3.11", Role=role, Handler="receiver.handler",
+                                  Code={"ZipFile": code.getvalue()}, Environment={"Variables": dict(RETENTION)})
+
+
+def unreachable(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """The fakes' transport until a test gives them one: nothing leaves the machine, nothing answers."""
+    return 0
 
 
 @pytest.fixture
 def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
     api = FakeStripe()
+    api.transport = unreachable
     with serving(api) as base:
         monkeypatch.setenv("WEBHOOKCTL_STRIPE_API_BASE", base)
         monkeypatch.setenv("STRIPE_API_KEY", api.token)
@@ -109,6 +149,7 @@ def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
 @pytest.fixture
 def fake_github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGithub]:
     api = FakeGithub(REPO)
+    api.transport = unreachable
     with serving(api) as base:
         monkeypatch.setenv("WEBHOOKCTL_GITHUB_API_BASE", base)
         monkeypatch.setenv("GITHUB_TOKEN", api.token)
@@ -117,6 +158,7 @@ def fake_github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGithub]:
 
 
 def _served(monkeypatch: pytest.MonkeyPatch, api: FakeApi, base_env: str, variable: str) -> Iterator[FakeApi]:
+    api.transport = unreachable
     with serving(api) as base:
         monkeypatch.setenv(base_env, base)
         monkeypatch.setenv(variable, api.token)

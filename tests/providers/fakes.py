@@ -12,12 +12,23 @@
   (HTTP by default; tests that have no HTTP endpoint hand it to the receiver), and records the attempt as
   a new delivery with `redelivery: true`.
 
-Both can be told to answer the next N requests with 429 and `Retry-After` (`throttle`), and record every
+- Test events, sent for real to the endpoint URL the fake was given, signed as the provider signs, through
+  `transport` (HTTP by default; a test maps the stack's URL to the sandbox's gateway, as DNS would):
+  GitHub `POST .../hooks/{id}/pings` answers 204, then sends a `ping` (X-Hub-Signature-256) on a thread;
+  Square `POST /v2/webhooks/subscriptions/{id}/test` (`event_type` must be one the subscription has) posts a
+  sample event (x-square-hmacsha256-signature over notification URL + body) before answering
+  `{"subscription_test_result": {..., "status_code", "payload"}}`; Paddle's webhook simulator
+  (`GET`/`POST /simulations`, `POST /simulations/{id}/runs` answering 201 `pending`) sends a demo event
+  (`Paddle-Signature: ts=...;h1=...`) to the destination on a thread. `send_tests = False`: the calls are
+  answered, nothing is ever delivered. `settle()` waits for the threads.
+
+All can be told to answer the next N requests with 429 and `Retry-After` (`throttle`), and record every
 request (`requests`) so tests see what was sent, including whether the credential travelled.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -65,9 +76,28 @@ class FakeApi:
         self._throttle = 0
         self.throttle_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"}
         self.lock = threading.Lock()
+        self.transport: Callable[[str, bytes, dict[str, str]], int] = post
+        self.clock: Callable[[], float] = time.time
+        self.send_tests = True  # False: test-event calls are answered, nothing is delivered
+        self.tests_sent: list[int] = []  # the endpoint's answer to each test event delivered, in order
+        self._threads: list[threading.Thread] = []
 
     def throttle(self, count: int) -> None:
         self._throttle = count
+
+    def later(self, send: Callable[[], int]) -> None:
+        """Deliver after answering, as GitHub and Paddle do: on a thread, recording the endpoint's answer."""
+        def run() -> None:
+            self.tests_sent.append(send())
+
+        thread = threading.Thread(target=run, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def settle(self) -> None:
+        """Wait for every delivery `later` started."""
+        for thread in list(self._threads):
+            thread.join(timeout=30)
 
     def handle(self, seen: Seen) -> Reply:
         with self.lock:
@@ -189,8 +219,6 @@ class FakeGithub(FakeApi):
         self.bodies: dict[int, bytes] = {}  # delivery id -> the bytes GitHub sent (the API shows only JSON)
         self.redeliveries: list[int] = []  # delivery ids whose redelivery was requested, in order
         self.pending: list[tuple[int, dict[str, Any]]] = []  # requested, not yet sent
-        self.transport: Callable[[str, bytes, dict[str, str]], int] = post
-        self.clock: Callable[[], float] = time.time
 
     def route(self, seen: Seen) -> Reply:
         prefix = f"/repos/{self.repo}/hooks"
@@ -209,7 +237,20 @@ class FakeGithub(FakeApi):
             return self._hook(seen.method, hook, body)
         if parts[1] == "deliveries":
             return self._deliveries(seen, hook, parts[2:])
+        if parts[1:] == ["pings"] and seen.method == "POST":
+            return self._ping(hook)
         return Reply(404, {"message": "Not Found"})
+
+    def _ping(self, hook_id: int) -> Reply:
+        """204 No Content; the ping goes out after the answer."""
+        if self.send_tests:
+            hook = self._public(self.hooks[hook_id])
+            payload = {"zen": "Keep it logically awesome.", "hook_id": hook_id, "hook": hook,
+                       "repository": {"id": 1296269, "full_name": self.repo, "private": False},
+                       "sender": {"login": "monalisa", "id": 2, "type": "User"}}
+            body = json.dumps(payload, indent=2).encode()
+            self.later(lambda: self._send(hook_id, str(uuid.uuid4()), "ping", body))
+        return Reply(204, None)
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         hook_id = 400_000_000 + len(self.hooks) + 1
@@ -285,8 +326,11 @@ class FakeGithub(FakeApi):
 
     def _send_again(self, hook_id: int, original: dict[str, Any]) -> int:
         """The original bytes, signed now with the hook's secret, to its URL; the attempt is recorded."""
-        body = self.bodies[original["id"]]
-        headers = {"X-GitHub-Delivery": original["guid"], "X-GitHub-Event": original["event"],
+        return self._send(hook_id, original["guid"], original["event"], self.bodies[original["id"]], again=True)
+
+    def _send(self, hook_id: int, guid: str, event: str, body: bytes, again: bool = False) -> int:
+        """BODY signed with the hook's secret (X-Hub-Signature-256), POSTed to its URL, recorded as a delivery."""
+        headers = {"X-GitHub-Delivery": guid, "X-GitHub-Event": event,
                    "X-GitHub-Hook-ID": str(hook_id), "Content-Type": "application/json",
                    "User-Agent": "GitHub-Hookshot/abc"}
         secret = self.secrets.get(hook_id)
@@ -294,10 +338,9 @@ class FakeGithub(FakeApi):
             digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
             headers["X-Hub-Signature-256"] = f"sha256={digest}"
         status = self.transport(self.hooks[hook_id]["config"]["url"], body, headers)
-        payload = json.loads(body)
         with self.lock:
-            again = self.deliver(hook_id, original["guid"], payload, original["event"], self.clock(), status, body)
-            again["redelivery"] = True
+            recorded = self.deliver(hook_id, guid, json.loads(body), event, self.clock(), status, body)
+            recorded["redelivery"] = again
         return status
 
     def deliver(self, hook_id: int, guid: str, payload: dict[str, Any], event: str, delivered_at: float,
@@ -367,6 +410,8 @@ class FakeSquare(FakeApi):
         if parts[4:] == ["signature-key"]:
             subscription["signature_key"] = secrets.token_urlsafe(16)
             return Reply(200, {"signature_key": subscription["signature_key"]})
+        if parts[4:] == ["test"] and seen.method == "POST":
+            return self._test(subscription, (body or {}).get("event_type"))
         if seen.method == "PUT":
             subscription.update({k: v for k, v in body["subscription"].items()
                                  if k in ("event_types", "notification_url", "enabled", "name")})
@@ -386,6 +431,26 @@ class FakeSquare(FakeApi):
     def _public(subscription: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in subscription.items() if k != "signature_key"}
 
+    def _test(self, subscription: dict[str, Any], event_type: str | None) -> Reply:
+        """Square sends the sample event, signed, and answers with what the notification URL answered."""
+        kind = event_type or subscription["event_types"][0]
+        if kind not in subscription["event_types"]:
+            return Reply(400, {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "BAD_REQUEST",
+                                           "detail": f"event type {kind} is not in the subscription"}]})
+        body = json.dumps(square_sample(kind, self.clock())).encode()
+        url = subscription["notification_url"]
+        mac = hmac.new(subscription["signature_key"].encode(), url.encode() + body, hashlib.sha256).digest()
+        status = None
+        if self.send_tests:
+            status = self.transport(url, body, {"Content-Type": "application/json",
+                                                "x-square-hmacsha256-signature": base64.b64encode(mac).decode(),
+                                                "Square-Environment": "Sandbox"})
+            self.tests_sent.append(status)
+        when = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return Reply(200, {"subscription_test_result": {
+            "id": str(uuid.uuid4()), "status_code": status, "payload": body.decode(), "notification_url": url,
+            "created_at": when, "updated_at": when}})
+
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         window = body["query"]["filter"]["created_at"]
         chosen = sorted((e for e in self.events if window["start_at"] <= e["created_at"] <= window["end_at"]),
@@ -398,6 +463,21 @@ class FakeSquare(FakeApi):
         if start + size < len(chosen):
             answer["cursor"] = str(start + size)
         return answer
+
+
+def square_sample(event_type: str, created: float) -> dict[str, Any]:
+    """The sample event Square's subscription test sends for EVENT_TYPE (a payment, refund or dispute)."""
+    when = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    money = {"amount": 100, "currency": "USD"}
+    family = event_type.split(".")[0]
+    obj = {"payment": {"id": "KkAkhdMsgzn59SM8A89WgKwekxLZY", "amount_money": money, "total_money": money,
+                       "status": "COMPLETED", "created_at": when, "updated_at": when},
+           "refund": {"id": "KkAkhdMsgzn59SM8A89WgKwekxLZY_refund", "payment_id": "KkAkhdMsgzn59SM8A89WgKwekxLZY",
+                      "amount_money": money, "status": "COMPLETED"},
+           "dispute": {"id": "XDgyFu7yo1E2S5lQGGpYn", "amount_money": money, "state": "EVIDENCE_REQUIRED",
+                       "disputed_payment": {"payment_id": "KkAkhdMsgzn59SM8A89WgKwekxLZY"}}}[family]
+    return {"merchant_id": "MLFAKE", "type": event_type, "event_id": str(uuid.uuid4()), "created_at": when,
+            "data": {"type": family, "id": obj["id"], "object": {family: obj}}}
 
 
 def square_event(index: int, created: float) -> dict[str, Any]:
@@ -423,6 +503,8 @@ class FakePaddle(FakeApi):
         self.settings: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []  # listed in id order (Paddle ids sort by time)
         self.base = ""
+        self.simulations: dict[str, dict[str, Any]] = {}
+        self.runs: dict[str, dict[str, Any]] = {}  # run id -> run, with its `events`
 
     def error(self, message: str) -> Any:
         return {"error": {"type": "request_error", "code": "authentication_malformed", "detail": message},
@@ -434,6 +516,8 @@ class FakePaddle(FakeApi):
         meta = {"request_id": "req_fake"}
         if parts == ["events"]:
             return Reply(200, self._events(seen))
+        if parts[0] == "simulations":
+            return self._simulations(seen, parts[1:], body)
         if parts[0] != "notification-settings":
             return Reply(404, self.error("not found"))
         if len(parts) == 1:
@@ -472,6 +556,71 @@ class FakePaddle(FakeApi):
         following = f"{self.base}/events?after={page[-1]['event_id']}&per_page={size}" if page else None
         return {"data": page, "meta": {"request_id": "req_fake", "pagination": {
             "per_page": size, "next": following, "has_more": more, "estimated_total": len(ordered)}}}
+
+
+    def _simulations(self, seen: Seen, parts: list[str], body: Any) -> Reply:
+        meta = {"request_id": "req_fake"}
+        if not parts and seen.method == "GET":
+            wanted = seen.query.get("notification_setting_id", [None])[0]
+            listed = [s for s in self.simulations.values() if wanted in (None, s["notification_setting_id"])]
+            return Reply(200, {"data": listed, "meta": {**meta, "pagination": {
+                "per_page": 50, "next": None, "has_more": False, "estimated_total": len(listed)}}})
+        if not parts and seen.method == "POST":
+            if body.get("notification_setting_id") not in self.settings:
+                return Reply(404, self.error("notification setting not found"))
+            now = _paddle_time(self.clock())
+            made = {"id": f"ntfsim_{secrets.token_hex(13)}", "notification_setting_id": body["notification_setting_id"],
+                    "name": body["name"], "type": body["type"], "status": "active", "payload": body.get("payload"),
+                    "config": None, "created_at": now, "updated_at": now, "last_run_at": None}
+            self.simulations[made["id"]] = made
+            return Reply(201, {"data": made, "meta": meta})
+        simulation = self.simulations.get(parts[0])
+        if simulation is None:
+            return Reply(404, self.error("simulation not found"))
+        if parts[1:] == ["runs"] and seen.method == "POST":
+            return Reply(201, {"data": self._run(simulation), "meta": meta})
+        if len(parts) == 3 and parts[1] == "runs" and parts[2] in self.runs:
+            run = self.runs[parts[2]]
+            included = "events" in ",".join(seen.query.get("include", []))
+            return Reply(200, {"data": run if included else {k: v for k, v in run.items() if k != "events"},
+                               "meta": meta})
+        return Reply(404, self.error("not found"))
+
+    def _run(self, simulation: dict[str, Any]) -> dict[str, Any]:
+        """A pending run; the demo event goes to the destination after the answer."""
+        now = _paddle_time(self.clock())
+        run = {"id": f"ntfsimrun_{secrets.token_hex(13)}", "status": "pending", "type": simulation["type"],
+               "created_at": now, "updated_at": now, "events": []}
+        self.runs[run["id"]] = run
+        simulation["last_run_at"] = now
+        if self.send_tests:
+            self.later(lambda: self._simulate(simulation, run))
+        return {k: v for k, v in run.items() if k != "events"}
+
+    def _simulate(self, simulation: dict[str, Any], run: dict[str, Any]) -> int:
+        """The notification as Paddle sends it, signed with the destination's endpoint secret key."""
+        setting = self.settings[simulation["notification_setting_id"]]
+        now = self.clock()
+        notification = {"event_id": f"evt_{secrets.token_hex(13)}", "event_type": simulation["type"],
+                        "occurred_at": _paddle_time(now), "notification_id": f"ntf_{secrets.token_hex(13)}",
+                        "data": paddle_event(int(now) % 10_000, now)["data"]}
+        body = json.dumps(notification).encode()
+        ts = str(int(now))
+        mac = hmac.new(setting["endpoint_secret_key"].encode(), f"{ts}:".encode() + body, hashlib.sha256).hexdigest()
+        status = self.transport(setting["destination"], body, {"Content-Type": "application/json",
+                                                               "Paddle-Signature": f"ts={ts};h1={mac}"})
+        with self.lock:
+            run["status"] = "completed"
+            run["events"].append({"id": f"ntfsimevt_{secrets.token_hex(13)}",
+                                  "status": "success" if 200 <= status < 300 else "failed",
+                                  "event_type": simulation["type"], "payload": notification["data"],
+                                  "request": {"body": body.decode()},
+                                  "response": {"body": "", "status_code": status}})
+        return status
+
+
+def _paddle_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
 def _paddle_subscribed(names: list[str]) -> list[dict[str, Any]]:

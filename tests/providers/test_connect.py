@@ -17,7 +17,8 @@ STRIPE_URL, GITHUB_URL = WEBHOOK_URL + "stripe", WEBHOOK_URL + "github"
 
 
 def connect(stage: Stage, *args: str) -> Any:
-    return stage.invoke("connect", "--suffix", SUFFIX, *args)
+    """(The test event has tests of its own: test_test_events.py.)"""
+    return stage.invoke("connect", "--suffix", SUFFIX, "--no-test-event", *args)
 
 
 def test_stripe_create_registers_the_url_and_stores_the_returned_secret(stage: Stage, fake_stripe: FakeStripe) -> None:

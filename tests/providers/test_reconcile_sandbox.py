@@ -100,9 +100,9 @@ def lose(sandbox: Sandbox, webhook_ids: set[str], sent: int) -> None:
 
 def reconcile(sandbox: Sandbox, *args: str) -> Any:
     suffix = sandbox.outputs[keys.TABLE_NAME.key].removeprefix("PaymentWebhooks-")
-    return SandboxCliRunner(sandbox).invoke(cli, ["reconcile", "--suffix", suffix, "--provider", "stripe", "--since", "1h",
-                                    "--format", "json", *args],
-                              obj=AppContext(region=OPTIONS.region, endpoint_url=sandbox.endpoint_url))
+    return SandboxCliRunner(sandbox).invoke(cli, ["reconcile", "--suffix", suffix, "--provider", "stripe",
+                                                  "--since", "1h", "--format", "json", *args],
+                                            obj=AppContext(region=OPTIONS.region, endpoint_url=sandbox.endpoint_url))
 
 
 def test_reconcile_backfills_the_lost_events_and_every_event_is_processed_and_published_once(

@@ -1,14 +1,19 @@
 """Small clients for the providers' own APIs: webhook endpoints (what `connect` registers) and the provider's
 record of events (what `reconcile` compares with the store). Stdlib HTTP only.
 
-One row per provider in `APIS`. A client's credential comes from one environment variable (`variable`), is
-sent only to the provider's base URL (overridable with `base_env`, which tests point at local fakes), and
-never appears in a message. 429 (and 5xx) answers are retried after `Retry-After` seconds, through the sleep
-passed in. Lists are paged through to the end.
+One row per provider in `APIS`. A client's credential comes from one environment variable (`variable`) or a
+named Secrets Manager secret (`CredentialSecret`), is sent only to the provider's base URL (overridable with
+`base_env`, which tests point at local fakes), and never appears in a message. 429 (and 5xx) answers are
+retried after `Retry-After` seconds, through the sleep passed in. Lists are paged through to the end.
+
+Where the provider's API can send an endpoint a test event (`send_test`: GitHub's ping, Square's subscription
+test, a Paddle simulation), `connect` sends one and waits for it in the store; where it cannot (Stripe),
+`no_test` says what to do instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets as random
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from webhookctl.edge.errors import UsageError, WebhookctlError
-from webhookctl.handlers.webhook_common import normalise
+from webhookctl.handlers.webhook_common import contract, normalise
 
 RETRIED = (429, 500, 502, 503, 504)
 ATTEMPTS = 6
@@ -67,6 +72,20 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class TestEvent:
+    """A test event the provider was asked to send, and how `connect` recognises it in the store."""
+
+    __test__ = False  # (not a pytest test class)
+
+    event_type: str
+    webhook_id: str | None = None  # the receiver's id for it, where the provider says which event it sent
+    expect: str = contract.PROCESSED  # IGNORED for a type the normaliser does not map (GitHub's ping)
+    answered: int | None = None  # the endpoint's HTTP status as the provider recorded it (0: no answer)
+    ref: Any = None  # what `test_delivery` needs to find the provider's record of it
+    by_type: bool = False  # the provider never says its id (GitHub): the store is searched by type and time
+
+
+@dataclass(frozen=True)
 class Answer:
     status: int
     body: Any
@@ -76,14 +95,15 @@ class Answer:
 class Http:
     """JSON over HTTPS to one base URL, with the credential in headers and Retry-After honoured."""
 
-    def __init__(self, provider: str, base: str, headers: dict[str, str], variable: str,
+    def __init__(self, provider: str, base: str, headers: dict[str, str], source: str,
                  sleep: Callable[[float], None]) -> None:
-        self.provider, self.base, self.variable, self.sleep = provider, base.rstrip("/"), variable, sleep
+        """SOURCE names where the credential came from (its variable, or its secret) for messages."""
+        self.provider, self.base, self.source, self.sleep = provider, base.rstrip("/"), source, sleep
         self._headers = headers
 
     def call(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
              form: list[tuple[str, str]] | None = None, body: Any = None) -> Answer:
-        """One API call, retried on 429/5xx; 401/403 become a usage error naming the credential variable."""
+        """One API call, retried on 429/5xx; 401/403 become a usage error naming the credential's source."""
         url = self._url(path, query)
         data, headers = self._payload(form, body)
         if method == "POST":  # one key for every attempt: a retried create is not a second endpoint (Stripe)
@@ -128,7 +148,7 @@ class Http:
 
     def _checked(self, answer: Answer, method: str, path: str) -> Answer:
         if answer.status in (401, 403):
-            raise UsageError(f"{self.provider} rejected the credential in {self.variable} (HTTP {answer.status}): "
+            raise UsageError(f"{self.provider} rejected the credential in {self.source} (HTTP {answer.status}): "
                              "check that it is valid and allowed to manage webhooks and read events")
         if answer.status >= 400:
             raise ProviderApiError(f"{self.provider} API answered {answer.status} to {method} {path}: "
@@ -172,8 +192,60 @@ def credential(variable: str, provider: str, environ: Mapping[str, str]) -> str:
     value = environ.get(variable, "").strip()
     if not value:
         raise UsageError(f"set {variable} to a {provider} API credential (it is read from the environment, "
-                         "never stored or printed)")
+                         "never stored or printed), or pass --credential-secret NAME")
     return value
+
+
+SECRET_KEY = "token"  # a JSON credential secret's key (or the provider's variable name, one secret for all)
+
+
+@dataclass(frozen=True)
+class CredentialSecret:
+    """A Secrets Manager secret holding a provider API credential: read once, never printed or stored."""
+
+    name: str
+    text: str = field(repr=False)
+    shared: bool = False  # read for every provider (`connect --list`): only a key naming the provider counts
+
+    @property
+    def source(self) -> str:
+        """What messages call it (never its value)."""
+        return f"secret {self.name}"
+
+    def token(self, api: type[ProviderApi]) -> str:
+        """The SecretString itself, or a JSON object's API.variable or `token` key."""
+        text = self.text.strip()
+        try:
+            document = json.loads(text) if text.startswith("{") else None
+        except ValueError:
+            raise UsageError(f"{self.source} starts like JSON but is not: store the {api.name} API credential "
+                             f"alone, or a JSON object with a {SECRET_KEY!r} or {api.variable!r} key") from None
+        if self.shared:
+            value = document.get(api.variable) if isinstance(document, dict) else None
+        else:
+            value = text if document is None else document.get(api.variable) or document.get(SECRET_KEY)
+        if not isinstance(value, str) or not value.strip():
+            where = f"a {api.variable!r} key" if self.shared else f"a {SECRET_KEY!r} or {api.variable!r} key"
+            raise UsageError(f"{self.source} holds no {api.name} API credential: store it alone (for one "
+                             f"--provider), or in a JSON object under {where}")
+        return value.strip()
+
+
+def read_credential_secret(secretsmanager: Any, name: str) -> CredentialSecret:
+    """The secret's current SecretString; a missing or unreadable secret is a usage error naming it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        value = secretsmanager.get_secret_value(SecretId=name)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "ClientError")
+        raise UsageError(f"cannot read the credential secret {name} ({code}): check --credential-secret and "
+                         "that your AWS identity may secretsmanager:GetSecretValue it") from None
+    except BotoCoreError as error:
+        raise UsageError(f"cannot read the credential secret {name} ({type(error).__name__})") from None
+    if not value.get("SecretString"):
+        raise UsageError(f"the credential secret {name} has no SecretString: store the credential as text")
+    return CredentialSecret(name, value["SecretString"])
 
 
 # --- The clients' shape -----------------------------------------------------------------------------------
@@ -193,9 +265,20 @@ class ProviderApi(ABC):
     # True: the API returns no event's original signed bytes, so a backfill asks the provider to send the
     # event again (`redeliver`) instead of storing it from `delivery`.
     redelivers: ClassVar[bool] = False
+    # For a provider whose API sends no test event (`send_test` returns None): what to do instead.
+    no_test: ClassVar[str] = ""
 
     def __init__(self, http: Http, target: str | None = None) -> None:
         self.http = http
+
+    def send_test(self, endpoint: Endpoint, events: tuple[str, ...]) -> TestEvent | None:
+        """Ask the provider to send ENDPOINT a test event; None where its API has no such call."""
+        return None
+
+    def test_delivery(self, sent: TestEvent) -> TestEvent:
+        """SENT with what the provider has recorded of its delivery so far (the event's id, the endpoint's
+        answer); providers that say it all when asked to send (Square) have nothing to add."""
+        return sent
 
     def secret_options(self, url: str) -> dict[str, str]:
         """What the receiver needs besides the secret to verify this provider (none by default)."""
@@ -253,6 +336,10 @@ class StripeApi(ProviderApi):
     takes_secret = False  # Stripe generates the endpoint's signing secret and returns it once, on create
     # The event types the normaliser maps (webhook_common.normalise._STRIPE).
     default_events = normalise.SUBSCRIBED["stripe"]
+    no_test = ("Stripe's API has no call that sends an endpoint a test event: in a sandbox (test mode), "
+               "`stripe trigger payment_intent.succeeded` (Stripe CLI) makes a real test event that Stripe "
+               "delivers to every endpoint subscribed to it; then `webhookctl events list --provider stripe "
+               "--since 5m` shows it")
 
     def _pages(self, path: str, query: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         cursor = None
@@ -366,6 +453,24 @@ class GithubApi(ProviderApi):
     def remove(self, endpoint: Endpoint) -> None:
         self.http.call("DELETE", f"{self.prefix}/{_quote(endpoint.id)}")
 
+    def send_test(self, endpoint: Endpoint, events: tuple[str, ...]) -> TestEvent:
+        """POST .../hooks/{id}/pings (204): GitHub sends the hook a `ping`, signed, after answering. A ping is
+        no payment: the receiver verifies and stores it, the processor marks it IGNORED (GitHub also pings a
+        hook it has just created: either ping proves the URL and the secret)."""
+        hook = _quote(endpoint.id)
+        before = max((d["id"] for d in self.http.call("GET", f"{self.prefix}/{hook}/deliveries").body or []),
+                     default=0)
+        self.http.call("POST", f"{self.prefix}/{hook}/pings")
+        return TestEvent("ping", expect=contract.IGNORED, ref=(hook, before), by_type=True)
+
+    def test_delivery(self, sent: TestEvent) -> TestEvent:
+        """The ping's delivery (newer than any before the request; ids grow) and what the endpoint answered.
+        Its id stays unknown: the receiver's is the digest of bytes the deliveries API does not return."""
+        hook, before = sent.ref
+        deliveries = self.http.call("GET", f"{self.prefix}/{hook}/deliveries").body or []
+        ping = next((d for d in deliveries if d.get("event") == "ping" and d.get("id", 0) > before), None)
+        return dataclasses.replace(sent, answered=int(ping.get("status_code") or 0)) if ping else sent
+
     def use_endpoint(self, url: str) -> None:
         """Deliveries belong to one hook: the one registered for the stack's URL."""
         hook = next((e for e in self.endpoints() if e.url == url), None)
@@ -464,6 +569,18 @@ class SquareApi(ProviderApi):
     def remove(self, endpoint: Endpoint) -> None:
         self.http.call("DELETE", f"/v2/webhooks/subscriptions/{_quote(endpoint.id)}")
 
+    def send_test(self, endpoint: Endpoint, events: tuple[str, ...]) -> TestEvent:
+        """TestWebhookSubscription: Square posts a sample event of a subscribed type, signed with the
+        subscription's key, before it answers; the answer has the endpoint's status and the payload sent."""
+        kind = _test_type(events, ("payment.updated", "payment.created"))
+        result = self.http.call("POST", f"/v2/webhooks/subscriptions/{_quote(endpoint.id)}/test",
+                                body={"event_type": kind}).body.get("subscription_test_result") or {}
+        sent = _json(str(result.get("payload") or "").encode())
+        event_id = sent.get("event_id") if isinstance(sent, dict) else None
+        webhook_id = contract.webhook_id(self.name, event_id) if event_id else None
+        return TestEvent(kind, webhook_id, _expected(self, kind), result.get("status_code"),
+                         by_type=webhook_id is None)
+
     def events(self, since: float, until: float) -> Iterator[RemoteEvent]:
         query = {"filter": {"created_at": {"start_at": _rfc3339(since), "end_at": _rfc3339(until)}},
                  "sort": {"sort_field": "DEFAULT", "order": "DESC"}}
@@ -505,10 +622,11 @@ class PaddleApi(ProviderApi):
     takes_secret = False  # Paddle generates the endpoint secret key
     default_events = normalise.SUBSCRIBED["paddle"]
 
-    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+    def _pages(self, path: str, query: list[tuple[str, str]] | None = None) -> Iterator[dict[str, Any]]:
         url: str | None = path
         while url:
-            page = self.http.call("GET", url, query=[("per_page", "200")] if url == path else None).body or {}
+            first = [*(query or []), ("per_page", "200")]
+            page = self.http.call("GET", url, query=first if url == path else None).body or {}
             yield from page.get("data") or []
             pagination = (page.get("meta") or {}).get("pagination") or {}
             url = pagination.get("next") if pagination.get("has_more") else None
@@ -536,6 +654,35 @@ class PaddleApi(ProviderApi):
     def remove(self, endpoint: Endpoint) -> None:
         self.http.call("DELETE", f"/notification-settings/{_quote(endpoint.id)}")
 
+    def send_test(self, endpoint: Endpoint, events: tuple[str, ...]) -> TestEvent:
+        """Webhook simulator: a single-event simulation for the destination (made once, reused), then a run
+        (POST /simulations/{id}/runs, 201 pending): Paddle sends a demo event, signed with the destination's
+        key, soon after; `test_delivery` reads the run's record of it."""
+        kind = _test_type(events, ("transaction.completed", "transaction.paid"))
+        simulation = next((s for s in self._pages("/simulations", [("notification_setting_id", endpoint.id)])
+                           if s.get("name") == SIMULATION_NAME and s.get("type") == kind
+                           and s.get("status", "active") == "active"), None)
+        if simulation is None:
+            simulation = self.http.call("POST", "/simulations", body={
+                "notification_setting_id": endpoint.id, "name": SIMULATION_NAME, "type": kind}).body["data"]
+        run = self.http.call("POST", f"/simulations/{_quote(simulation['id'])}/runs").body["data"]
+        return TestEvent(kind, expect=_expected(self, kind), ref=(simulation["id"], run["id"]))
+
+    def test_delivery(self, sent: TestEvent) -> TestEvent:
+        """The run's event, once sent: the notification's event_id (in the request body Paddle recorded) and
+        the destination's answer."""
+        simulation, run = sent.ref
+        found = self.http.call("GET", f"/simulations/{_quote(simulation)}/runs/{_quote(run)}",
+                               query=[("include", "events")]).body.get("data") or {}
+        event = next((e for e in found.get("events") or [] if (e.get("request") or {}).get("body")), None)
+        if event is None:
+            return sent
+        body = _json(str(event["request"]["body"]).encode())
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        answer = (event.get("response") or {}).get("status_code")
+        return dataclasses.replace(sent, webhook_id=contract.webhook_id(self.name, event_id) if event_id else None,
+                                   answered=int(answer or 0))
+
     def events(self, since: float, until: float) -> Iterator[RemoteEvent]:
         """The events list has no time filter: every page, filtered by occurred_at."""
         for event in self._pages("/events"):
@@ -546,6 +693,19 @@ class PaddleApi(ProviderApi):
     def delivery(self, event: RemoteEvent) -> Delivery:
         """The event as Paddle posts it (the notification adds only its notification_id)."""
         return Delivery(json.dumps(event.ref, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+SIMULATION_NAME = "webhookctl connect test event"
+
+
+def _test_type(events: tuple[str, ...], preferred: tuple[str, ...]) -> str:
+    """A payment type the endpoint is subscribed to (the provider refuses others), else its first type."""
+    return next((e for e in preferred if e in events), None) or sorted(events)[0]
+
+
+def _expected(api: ProviderApi, kind: str) -> str:
+    """PROCESSED for a type the normaliser maps, IGNORED for one it does not."""
+    return contract.PROCESSED if kind in api.default_events else contract.IGNORED
 
 
 def _paddle_endpoint(value: dict[str, Any]) -> Endpoint:
@@ -561,13 +721,14 @@ def supported() -> list[str]:
 
 
 def open_api(provider: str, environ: Mapping[str, str], sleep: Callable[[float], None],
-             target: str | None = None) -> ProviderApi:
-    """PROVIDER's client, its credential and base URL read from `environ`."""
+             target: str | None = None, secret: CredentialSecret | None = None) -> ProviderApi:
+    """PROVIDER's client, its base URL read from `environ` and its credential from SECRET, else `environ`."""
     api = APIS.get(provider)
     if api is None:
         raise UsageError(f"webhookctl cannot drive {provider}'s API yet: use one of {', '.join(supported())}, "
                          "or register the endpoint in its dashboard and `webhookctl secrets set` its secret")
-    token = credential(api.variable, provider, environ)
+    token = secret.token(api) if secret else credential(api.variable, provider, environ)
     headers = {"Authorization": f"Bearer {token}", **api.extra_headers}
-    http = Http(provider, environ.get(api.base_env) or api.default_base, headers, api.variable, sleep)
+    source = secret.source if secret else api.variable
+    http = Http(provider, environ.get(api.base_env) or api.default_base, headers, source, sleep)
     return api(http, target)

@@ -5,7 +5,9 @@ The store side is read through the ByProviderTime index (`events list`'s query),
 now: an event made inside the window may have been delivered after it. An event is matched by its
 provider event id (the item's providerEventId). A backfilled event comes from the provider's authenticated
 API, so it skips signature checks only: the receiver's own `identify` and `store_and_enqueue` store it
-(idempotently: conditional put, tombstone, enqueue, mark) with `source: reconcile`.
+(idempotently: conditional put, tombstone, enqueue, mark) with `source: reconcile`, and with the retention
+the deployed receiver has (its EVENT_TTL_DAYS and REPLAY_GUARD_DAYS, read from its function configuration:
+`receiver_retention`), so a backfilled event expires when a delivered one would.
 
 Except where the provider's API has no event's original signed bytes (GitHub: a delivery's payload comes
 back as parsed JSON). There the receiver's identity is the digest of the signed bytes, so an event stored
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webhookctl.edge.clock import Clock
-from webhookctl.edge.errors import UsageError
+from webhookctl.edge.errors import UsageError, WebhookctlError
 from webhookctl.operate.provider_apis import ProviderApiError, RemoteEvent
 
 DAY = 86400
@@ -121,13 +123,44 @@ class Backfilled:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """The deployed receiver's retention settings, in days."""
+
+    event_ttl_days: int
+    replay_guard_days: int
+
+
+@dataclass(frozen=True)
 class Target:
-    """Where the receiver would store and enqueue: the stack's table and processing queue."""
+    """Where the receiver would store and enqueue, and how long it keeps what it stores."""
 
     dynamodb: Any
     sqs: Any
     table: str
     queue_url: str
+    retention: Retention | None  # None for a provider that redelivers (nothing is stored by webhookctl)
+
+
+def receiver_retention(lambda_client: Any, function_name: str) -> Retention:
+    """EVENT_TTL_DAYS and REPLAY_GUARD_DAYS as the deployed receiver reads them (the contract's parser, with its
+    defaults for a variable the function lacks), from its function configuration."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from webhookctl.handlers.webhook_common.contract import environment as env
+
+    try:
+        configuration = lambda_client.get_function_configuration(FunctionName=function_name)
+    except (BotoCoreError, ClientError) as error:
+        code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
+        raise WebhookctlError(f"cannot read the receiver's configuration ({function_name}: {code}): backfill "
+                              "stores events with the stack's own retention, and needs "
+                              "lambda:GetFunctionConfiguration on it") from None
+    variables = (configuration.get("Environment") or {}).get("Variables") or {}
+    try:
+        return Retention(env.EVENT_TTL_DAYS.read(variables), env.REPLAY_GUARD_DAYS.read(variables))
+    except env.ConfigError as error:
+        raise WebhookctlError(f"the receiver {function_name} is misconfigured ({error}): fix the stack "
+                              "(`webhookctl deploy`) before backfilling into it") from None
 
 
 def backfill(api: Any, missing: list[RemoteEvent], target: Target, clock: Clock,
@@ -197,9 +230,8 @@ def _receiver() -> Any:
 
 
 def _config(receiver: Any, target: Target) -> Any:
-    from webhookctl.handlers.webhook_common.contract import environment as env
-
+    """The receiver's config with the deployed retention: no signing secrets (nothing is verified here)."""
     return receiver.runtime.ReceiverConfig(
         table_name=target.table, queue_url=target.queue_url, secrets_arn="",
-        event_ttl_days=env.EVENT_TTL_DAYS.default, replay_guard_days=env.REPLAY_GUARD_DAYS.default,
+        event_ttl_days=target.retention.event_ttl_days, replay_guard_days=target.retention.replay_guard_days,
         secrets_cache_seconds=0)

@@ -105,7 +105,7 @@ def package_all(output_dir: Path, cache_dir: Path | None = None, requirements: P
                 installed: InstalledFinder | None = None) -> Artifacts:
     """Both artifacts in output_dir; the layer comes from the cache when its inputs are unchanged."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    handlers = build_handlers_zip(output_dir / "handlers.zip", handlers_source)
+    handlers = build_handlers_zip(output_dir / "handlers.zip", handlers_source, cache_dir)
     layer = build_layer_zip(output_dir / "layer.zip", requirements or default_requirements(),
                             cache_dir or default_cache_dir(), pip=pip, shared_source=handlers_source,
                             installed=installed)
@@ -138,10 +138,11 @@ def shared_entries(root: Path) -> list[tuple[str, Path]]:
     return entries
 
 
-def build_handlers_zip(dest: Path, source: Path | None = None) -> Artifact:
+def build_handlers_zip(dest: Path, source: Path | None = None, cache_dir: Path | None = None) -> Artifact:
     """handlers.zip from the installed `webhookctl.handlers` package (or `source`, for tests)."""
     with _handlers_root(source) as root:
-        return write_zip(dest, "handlers", with_bytecode(_read_all(handler_entries(root)), mount="/var/task"))
+        entries = with_bytecode(_read_all(handler_entries(root)), cache_dir or default_cache_dir(), mount="/var/task")
+        return write_zip(dest, "handlers", entries)
 
 
 @contextlib.contextmanager
@@ -169,10 +170,9 @@ def build_layer_zip(dest: Path, requirements: Path, cache_dir: Path, pip: PipRun
         text = requirements.read_text()
     except OSError as exc:
         raise PackagingError(f"cannot read the layer requirements {requirements}: {exc.strerror}") from exc
-    sdk = _cached_sdk(cache_dir / "layers" / layer_cache_key(text) / "sdk.zip", requirements, text,
-                      pip or _run_pip, installed or installed_distribution)
+    sdk = _cached_sdk(cache_dir, requirements, text, pip or _run_pip, installed or installed_distribution)
     with _handlers_root(shared_source) as root:
-        shared = with_bytecode(_read_all(shared_entries(root)))
+        shared = with_bytecode(_read_all(shared_entries(root)), cache_dir)
     digest = hashlib.sha256(sdk.sha256.encode())
     for name, data in shared:
         digest.update(name.encode() + b"\0" + (data or b"") + b"\0")
@@ -185,10 +185,11 @@ def build_layer_zip(dest: Path, requirements: Path, cache_dir: Path, pip: PipRun
     return _artifact("layer", dest)
 
 
-def _cached_sdk(cached: Path, requirements: Path, text: str, pip: PipRunner,
+def _cached_sdk(cache_dir: Path, requirements: Path, text: str, pip: PipRunner,
                 installed: InstalledFinder) -> Artifact:
     """The SDK part of the layer, trimmed: copied from this environment when it holds exactly the pinned pure
     wheels (after `make`, it does: offline, and the very files the tests ran), else installed by pip."""
+    cached = cache_dir / "layers" / layer_cache_key(text) / "sdk.zip"
     if not cached.is_file():
         pins = exact_pins(text)
         local = [installed(name, version) for name, version in pins.items()] if pins is not None else [None]
@@ -196,7 +197,7 @@ def _cached_sdk(cached: Path, requirements: Path, text: str, pip: PipRunner,
             entries = [entry for dist in local for entry in _distribution_entries(dist)]
         else:
             entries = _pip_entries(pip, requirements, text, cached.parent)
-        _write_atomically(cached, "sdk", with_bytecode([e for e in entries if _kept_in_layer(e[0])]))
+        _write_atomically(cached, "sdk", with_bytecode([e for e in entries if _kept_in_layer(e[0])], cache_dir))
     return _artifact("sdk", cached)
 
 
@@ -221,24 +222,40 @@ def _bytecode_tag() -> str:
         sys.implementation.name == "cpython" else "none"
 
 
-def with_bytecode(entries: list[tuple[str, bytes | None]], mount: str = "/opt") -> list[tuple[str, bytes | None]]:
-    """ENTRIES plus a CPython 3.11 .pyc beside each module (only a 3.11 interpreter writes ones Lambda reads);
-    MOUNT is where Lambda unpacks the zip, so tracebacks name the real path."""
+def with_bytecode(entries: list[tuple[str, bytes | None]], cache_dir: Path,
+                  mount: str = "/opt") -> list[tuple[str, bytes | None]]:
+    """ENTRIES plus a CPython 3.11 .pyc beside each module (only a 3.11 interpreter writes ones Lambda reads),
+    each compiled once and kept by content in CACHE_DIR; MOUNT is where Lambda unpacks the zip (tracebacks)."""
     if _bytecode_tag() == "none":
         return entries
-    sources = [(name, data) for name, data in entries if name.endswith(".py") and data is not None]
-    with tempfile.TemporaryDirectory(prefix="webhookctl-pyc-") as tmp:
-        jobs = []
-        for index, (name, data) in enumerate(sources):
-            source = Path(tmp) / f"{index}.py"
-            source.write_bytes(data)
+    wanted: dict[Path, tuple[str, str, bytes]] = {}  # cached pyc -> (archive name, path shown, source)
+    for name, data in entries:
+        if name.endswith(".py") and data is not None:
+            shown = f"{mount}/{name}"
+            key = hashlib.sha256(b"\0".join((_bytecode_tag().encode(), shown.encode(), data))).hexdigest()
             folder, _, module = name.rpartition("/")
             pyc = f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc".lstrip("/")
-            jobs.append((str(source), str(Path(tmp) / f"{index}.pyc"), f"{mount}/{name}", pyc))
+            wanted[cache_dir / "pyc" / f"{key}.pyc"] = (pyc, shown, data)
+    missing = [cached for cached in wanted if not cached.is_file()]
+    if missing:
+        _compile({cached: wanted[cached] for cached in missing}, cache_dir / "pyc")
+    return [*entries, *((wanted[cached][0], cached.read_bytes()) for cached in wanted if cached.is_file())]
+
+
+def _compile(jobs: dict[Path, tuple[str, str, bytes]], store: Path) -> None:
+    """One interpreter compiles every job; each pyc lands in STORE atomically."""
+    store.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="webhookctl-pyc-", dir=store) as tmp:
+        work = []
+        for index, (cached, (_, shown, data)) in enumerate(jobs.items()):
+            source = Path(tmp) / f"{index}.py"
+            source.write_bytes(data)
+            work.append((cached, str(source), str(Path(tmp) / f"{index}.pyc"), shown))
         subprocess.run([sys.executable, "-I", "-c", COMPILE_PYCS], check=True, text=True,
-                       input=json.dumps([job[:3] for job in jobs]), env={"PYTHONHASHSEED": "0"})
-        compiled = [(job[3], Path(job[1]).read_bytes()) for job in jobs if Path(job[1]).is_file()]
-    return [*entries, *compiled]
+                       input=json.dumps([job[1:] for job in work]), env={"PYTHONHASHSEED": "0"})
+        for cached, _, compiled, _ in work:
+            if Path(compiled).is_file():
+                os.replace(compiled, cached)
 
 
 def exact_pins(text: str) -> dict[str, str] | None:

@@ -22,7 +22,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -131,9 +130,8 @@ class Tally:
 
 
 def _provider_of(webhook_id: str) -> str:
-    """A webhookId is `{provider}#{eventId}`; only known names become a dimension, as in the receiver."""
-    name = webhook_id.partition("#")[0]
-    return name if name in PROVIDERS else "unknown"
+    """A webhookId is `{provider}#{eventId}`."""
+    return metrics.provider_dimension(webhook_id.partition("#")[0])
 
 
 def _latency_ms(received_at: str | None, now: float) -> float | None:
@@ -141,7 +139,7 @@ def _latency_ms(received_at: str | None, now: float) -> float | None:
     if not received_at:
         return None
     try:
-        received = datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()
+        received = contract.item_seconds(received_at)
     except ValueError:
         return None
     return round(max(now - received, 0.0) * 1000, 1)

@@ -130,9 +130,7 @@ def trace_header(event: dict) -> str | None:
 def receive(event: dict, deps: Deps) -> dict:
     """The whole request, then one metric line saying how it was answered, per provider."""
     response = answer_request(event, deps)
-    name = (event.get("pathParameters") or {}).get("provider")
-    # Only known names become a dimension: a stranger's path must not mint metrics.
-    provider = name if name in PROVIDERS else "unknown"
+    provider = metrics.provider_dimension((event.get("pathParameters") or {}).get("provider"))
     metrics.emit(outcome_counts(response), {metric_names.STACK: deps.config.stack_name,
                                             metric_names.PROVIDER: provider}, rollups=((metric_names.STACK,),))
     return response

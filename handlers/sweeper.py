@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from webhook_common import logs, metrics, requeue, runtime
+from webhook_common import contract, logs, metrics, requeue, runtime
 from webhook_common.contract import metrics as metric_names
 
 
@@ -41,4 +40,4 @@ def pending_age(received_at: str | None, now: float) -> int:
     """Whole seconds since RECEIVED_AT (an item time), 0 when nothing waits."""
     if not received_at:
         return 0
-    return max(0, int(now - datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()))
+    return max(0, int(now - contract.item_seconds(received_at)))

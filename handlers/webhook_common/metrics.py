@@ -9,6 +9,12 @@ import sys
 import time
 
 from .contract import metrics as names
+from .contract.names import PROVIDERS
+
+
+def provider_dimension(name: str | None) -> str:
+    """Only known names become a dimension: a stranger's path must not mint metrics (each one is billed)."""
+    return name if name in PROVIDERS else "unknown"
 
 
 def emit(values: dict[str, float | list[float]], dimensions: dict[str, str], unit: str = "Count",

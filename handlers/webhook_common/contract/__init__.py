@@ -50,6 +50,11 @@ def item_time(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def item_seconds(text: str) -> float:
+    """The epoch seconds an item time names (item_time's inverse); ValueError if TEXT is not one."""
+    return datetime.fromisoformat(text).timestamp()
+
+
 def webhook_id(provider: str, event_id: Any) -> str | None:
     """`{provider}#{eventId}`, or None when the provider's event id is missing or unusable."""
     if isinstance(event_id, bool) or not isinstance(event_id, str | int):

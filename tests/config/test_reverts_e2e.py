@@ -13,10 +13,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import REGION, emulator_app
-from webhookctl.building import render
 from webhookctl.handlers.webhook_common.contract.stack import RECEIVER_FUNCTION
-from webhookctl.templates import Settings
-from webhookctl.templates.metadata import metadata_entry
 
 pytestmark = pytest.mark.slow
 
@@ -29,15 +26,6 @@ WARNING = ("warning: receiver_reserved_concurrency: deployed 50, this run 10 (de
 @pytest.fixture
 def app(clean_emulator: Any) -> Any:
     return emulator_app(clean_emulator)
-
-
-@pytest.fixture(autouse=True)
-def recorded_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until templates/stack.py adds metadata_entry (and render keeps "Metadata"), add it to deploy's body."""
-    if "Metadata" in render.template_dict(Settings(receiver_reserved_concurrency=50)):
-        return
-    original = render.template_dict
-    monkeypatch.setattr(render, "template_dict", lambda s: {**original(s), "Metadata": metadata_entry(s)})
 
 
 @pytest.fixture

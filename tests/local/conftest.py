@@ -47,11 +47,16 @@ def sandbox_environment(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     """The root conftest hides AWS endpoints from every test; inside a sandbox test the handlers need it."""
     if "sandbox" in request.fixturenames:
         request.getfixturevalue("sandbox")
-        for name, value in aws_environment("us-east-1").items():
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
+        point_at_sandbox(monkeypatch, "us-east-1")
+
+
+def point_at_sandbox(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
+    """The environment the in-process handlers read their AWS endpoint and credentials from, for one test."""
+    for name, value in aws_environment(region).items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
 
 
 class SandboxCliRunner(CliRunner):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import SandboxCliRunner, wait_for
+from tests.local.conftest import SandboxCliRunner, point_at_sandbox, wait_for
 from tests.providers.fakes import FakeStripe
 from webhookctl.cli import cli
 from webhookctl.edge.context import AppContext
@@ -22,7 +22,7 @@ from webhookctl.handlers.webhook_common.contract import stack as keys
 from webhookctl.operate.secrets import newest_secret
 from webhookctl.tryit import send
 from webhookctl.tryit.samples import sample_event
-from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, aws_environment, start_queue_pollers, start_sandbox
+from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, start_queue_pollers, start_sandbox
 
 pytestmark = pytest.mark.slow
 # No processor until the test has taken the lost events out; no sweep to re-enqueue anything meanwhile.
@@ -41,12 +41,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(autouse=True)
 def sandbox_environment(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As tests/local/conftest.py: the root conftest hides AWS endpoints; the handlers here need them."""
-    for name, value in aws_environment(OPTIONS.region).items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
+    """The root conftest hides AWS endpoints; the handlers here need them."""
+    point_at_sandbox(monkeypatch, OPTIONS.region)
 
 
 def capture_bus(sandbox: Sandbox) -> str:

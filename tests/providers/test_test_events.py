@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import SandboxCliRunner
+from tests.local.conftest import SandboxCliRunner, point_at_sandbox
 from tests.ops.conftest import SUFFIX
 from tests.providers.conftest import REPO, WEBHOOK_URL, Stage
 from tests.providers.fakes import FakeApi, FakeGithub, FakePaddle, FakeSquare, FakeStripe, post, stripe_event
@@ -25,7 +25,7 @@ from webhookctl.handlers.webhook_common import contract
 from webhookctl.handlers.webhook_common.contract import stack as keys
 from webhookctl.operate.connect import POLL_EVERY
 from webhookctl.operate.provider_apis import GithubApi, StripeApi
-from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, aws_environment, start_sandbox
+from webhookctl.tryit.sandbox import Sandbox, SandboxOptions, start_sandbox
 
 pytestmark = pytest.mark.slow
 DAY = 86400
@@ -46,12 +46,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox_environment(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As tests/local/conftest.py: the root conftest hides AWS endpoints; the handlers here need them."""
-    for name, value in aws_environment(OPTIONS.region).items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
+    """The root conftest hides AWS endpoints; the handlers here need them."""
+    point_at_sandbox(monkeypatch, OPTIONS.region)
 
 
 def through_gateway(sandbox: Sandbox) -> Callable[[str, bytes, dict[str, str]], int]:

@@ -10,7 +10,7 @@ CHECKOV_VENV  := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_REQS  := tests/templates/checkov-requirements.txt
 
-.PHONY: render test lint bench local clean
+.PHONY: render test lint bench local clean bytecode
 
 # pip's chatter goes to .venv/install.log and is shown only when the install fails.
 $(STAMP): $(DEPS)
@@ -29,20 +29,26 @@ $(CHECKOV_STAMP): $(CHECKOV_REQS)
 	 } > $(CHECKOV_VENV)/install.log 2>&1 || { cat $(CHECKOV_VENV)/install.log >&2; exit 1; }
 	@touch $@
 
-render: $(STAMP)
+# An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE (set in many images and CI) Python would
+# compile the package afresh on every start: about 8 ms of each command's 20 ms floor. compileall skips what is
+# current (30 ms), the same .pycs a regular `pip install` writes.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q webhookctl templates handlers >/dev/null
+
+render: bytecode
 	@$(BIN)/webhookctl render
 
 # CHECKOV_BIN makes the checkov test fail, not skip, if that venv is missing.
-test: $(STAMP) $(CHECKOV_STAMP)
+test: bytecode $(CHECKOV_STAMP)
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV)/bin/checkov) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check webhookctl templates handlers tests
 
-bench: $(STAMP)
+bench: bytecode
 	$(BIN)/python -m tests.bench
 
-local: $(STAMP)
+local: bytecode
 	$(BIN)/webhookctl local up
 
 clean:

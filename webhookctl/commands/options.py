@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +77,8 @@ def confirm_or_refuse(app: AppContext, question: str, yes: bool, what: str) -> N
 
 
 def dump_json(value: Any) -> None:
+    import json  # only --format json pays for it
+
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 

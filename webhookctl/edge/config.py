@@ -6,7 +6,6 @@ naming the file, the line and key where known, and the rule.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +57,8 @@ def load_config(path: Path, setting_names: Collection[str]) -> dict[str, EnvConf
 
 def parse_config(text: str, path: Path, setting_names: Collection[str]) -> dict[str, EnvConfig]:
     """Every environment in TEXT (read from PATH, named in errors), validated."""
+    import tomllib  # most commands run with no file, and its parser costs a render 1.6 ms to import
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

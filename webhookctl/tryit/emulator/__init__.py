@@ -36,6 +36,7 @@ from webhookctl.tryit.emulator import (
     kms,
     logs,
     s3,
+    sdkdata,
     secretsmanager,
     sns,
     sqs,
@@ -46,6 +47,9 @@ from webhookctl.tryit.emulator.patch import AccountPreset, Patch
 __all__ = ["ACCOUNT_PRESETS", "PATCHES", "Emulator", "install_patches", "patches_installed", "start_emulator"]
 
 PATCHES: tuple[Patch, ...] = (
+    # First: the others import moto's services, whose region lookups open botocore sessions.
+    Patch("shared-sdk-data", sdkdata.patch_shared_sdk_data, sdkdata.each_session_parses_the_sdk_data,
+          "shares the SDK's parsed data files between sessions", canary="structure"),
     # CloudFormation: stacks, updates and change sets as AWS runs them.
     Patch("updates-keep-resources", cloudformation.patch_updates_keep_resources,
           cloudformation.update_forgets_a_resource, "keeps a resource it has no update handler for"),
@@ -118,6 +122,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch("atomic-requests", dynamodb.patch_atomic_requests, dynamodb.dynamodb_has_no_lock,
           "holds a lock in its DynamoDB (check that it makes each request atomic)", canary="structure"),
     # Cost: same answers, at the depth and pace the sandbox runs at.
+    Patch("json-templates", cloudformation.patch_json_templates_parse_as_json,
+          cloudformation.json_templates_go_through_pure_python_yaml,
+          "reads JSON template bodies without PyYAML's pure-Python loader", canary="structure"),
     Patch("fast-queue-scans", sqs.patch_fast_queue_scans, sqs.receive_slows_with_depth,
           "receives from a deep queue about as fast as from a shallow one", canary="timing"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,

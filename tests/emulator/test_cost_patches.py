@@ -1,0 +1,60 @@
+"""The emulator's cost patches change how fast the sandbox gets its answers, never the answers."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import botocore.session
+import pytest
+import yaml
+
+from webhookctl.building.render import render_template
+from webhookctl.templates import Settings
+from webhookctl.tryit.emulator import install_patches
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched() -> None:
+    install_patches()
+
+
+def test_the_stack_template_reads_the_same_as_json_as_through_motos_yaml_loader() -> None:
+    from moto.cloudformation import models
+
+    body = render_template(Settings(), "json")
+    assert models.yaml.load(body, Loader=yaml.Loader) == yaml.load(body, Loader=yaml.Loader) == json.loads(body)
+
+
+@pytest.mark.parametrize("body, parsed", [
+    ("{a: 1, b: [x]}", {"a": 1, "b": ["x"]}),  # a YAML flow mapping: starts with a brace, is not JSON
+    ("Resources:\n  Queue: !Ref Other\n", {"Resources": {"Queue": {"Ref": "Other"}}}),  # moto's tags still read
+])
+def test_a_body_that_is_not_json_still_goes_to_motos_yaml_loader(body: str, parsed: dict) -> None:
+    from moto.cloudformation import models
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    models.yaml.add_multi_constructor("", yaml_tag_constructor)
+    assert models.yaml.load(body, Loader=yaml.Loader) == parsed
+
+
+def test_sessions_share_the_sdk_data_and_their_clients_answer_alike() -> None:
+    make = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+    first, second = (boto3.Session(**make).client("sqs") for _ in range(2))
+    assert first.meta.service_model.operation_names == second.meta.service_model.operation_names
+    loaders = [botocore.session.Session().get_component("data_loader") for _ in range(2)]
+    assert loaders[0].load_data("endpoints") is loaders[1].load_data("endpoints")
+    assert loaders[0].list_available_services("service-2") == loaders[1].list_available_services("service-2")
+    assert "dynamodb" in loaders[0].list_available_services(type_name="service-2")
+
+
+def test_a_handler_without_kwargs_is_still_refused_every_time() -> None:
+    events = botocore.session.Session().get_component("event_emitter")
+
+    def takes_no_kwargs(params):
+        return None
+
+    for _ in range(2):  # the second answer comes from the remembered check
+        with pytest.raises(ValueError, match="must accept keyword arguments"):
+            events.register("before-call.sqs", takes_no_kwargs)
+    events.register("before-call.sqs", lambda **kwargs: None)

@@ -1,0 +1,72 @@
+"""The SDK's own data, read once per sandbox process instead of once per botocore session.
+
+Every botocore session parses the JSON files it needs and lists the data directories afresh: endpoints.json
+alone takes about 65 ms, a listing about 20 ms, and a sandbox holds half a dozen sessions (moto's region lookups
+make their own; ec2 makes three at import). And every client checks each event handler's signature with
+inspect, about 0.3 ms a handler. Not moto gaps but costs; the canary says when botocore shares them itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import types
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from webhookctl.tryit.emulator.probe import Probe
+
+
+def patch_shared_sdk_data() -> None:
+    """One parse per file, one listing per search path, one signature check per function, per process. botocore
+    already hands a session's loaded data to every client as shared and read-only, so sharing it between
+    sessions changes no answer; the data files do not change while the sandbox runs."""
+    import botocore.hooks
+    from botocore.loaders import JSONFileLoader, Loader
+
+    JSONFileLoader.load_file = _once_per(JSONFileLoader.load_file, lambda loader: ())
+    for name in ("load_data_with_path", "list_available_services", "list_api_versions"):
+        setattr(Loader, name, _once_per(getattr(Loader, name), lambda loader: tuple(loader.search_paths)))
+    botocore.hooks.accepts_kwargs = _signature_checked_once(botocore.hooks.accepts_kwargs)
+
+
+def _once_per(method: Callable[..., Any], scope: Callable[[Any], Hashable]) -> Callable[..., Any]:
+    """METHOD, remembered process-wide by its arguments within scope(self)."""
+    results: dict[Hashable, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(method)
+    def remembered(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (scope(self), args, tuple(sorted(kwargs.items())))
+        with lock:
+            if key not in results:
+                results[key] = method(self, *args, **kwargs)
+            return results[key]
+
+    return remembered
+
+
+def _signature_checked_once(accepts_kwargs: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """accepts_kwargs, remembered for plain functions and methods (bound anew each time, so keyed by their
+    function); anything else is checked every time, so nothing short-lived is kept alive."""
+    known: dict[types.FunctionType, bool] = {}
+
+    @functools.wraps(accepts_kwargs)
+    def checked(func: Any) -> bool:
+        target = func.__func__ if isinstance(func, types.MethodType) else func
+        if not isinstance(target, types.FunctionType):
+            return accepts_kwargs(func)
+        if target not in known:
+            known[target] = accepts_kwargs(func)
+        return known[target]
+
+    return checked
+
+
+def each_session_parses_the_sdk_data(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): two sessions' endpoint data are two parses of one file."""
+    import botocore.session
+
+    first, second = (botocore.session.Session().get_component("data_loader").load_data("endpoints")
+                     for _ in range(2))
+    return first is not second

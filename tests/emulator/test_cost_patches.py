@@ -1,4 +1,5 @@
-"""The emulator's cost patches change how fast the sandbox gets its answers, never the answers."""
+"""What the emulator's patches do beyond their canaries: the cost patches change how fast the sandbox gets its
+answers, never the answers, and a table read from a stack waits for the DynamoDB request in flight."""
 
 from __future__ import annotations
 
@@ -58,3 +59,37 @@ def test_a_handler_without_kwargs_is_still_refused_every_time() -> None:
         with pytest.raises(ValueError, match="must accept keyword arguments"):
             events.register("before-call.sqs", takes_no_kwargs)
     events.register("before-call.sqs", lambda **kwargs: None)
+
+
+def test_an_action_added_to_a_response_class_after_its_names_were_listed_is_found() -> None:
+    from moto.core import responses
+
+    class Handler(responses.BaseResponse):
+        def first(self) -> None:
+            return None
+
+    assert "first" in responses.method_names_from_class(Handler)
+    Handler.second = lambda self: None
+    assert {"first", "second"} <= set(responses.method_names_from_class(Handler))
+    assert responses.method_names_from_class(Handler) is responses.method_names_from_class(Handler)
+
+
+def test_a_stack_reading_a_table_waits_for_the_dynamodb_request_in_flight() -> None:
+    """DescribeStacks resolves the table's GetAtt through Table.describe(), which iterates its items: under
+    the lock DynamoDB requests hold, it never sees a write half done (a 500 under load, before)."""
+    import threading
+
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    table = Table("probe", account_id="123456789012", region="us-east-1",
+                  schema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                  attr=[{"AttributeName": "k", "AttributeType": "S"}], streams={"StreamEnabled": False})
+    answers: list[str] = []
+    reader = threading.Thread(target=lambda: answers.append(table.get_cfn_attribute("Arn")))
+    with DynamoHandler.request_lock:  # a request in flight
+        reader.start()
+        reader.join(timeout=0.3)
+        assert reader.is_alive() and answers == []
+    reader.join(timeout=5)
+    assert answers == [table.table_arn]

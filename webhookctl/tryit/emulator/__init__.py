@@ -127,6 +127,10 @@ PATCHES: tuple[Patch, ...] = (
           "reads JSON template bodies without PyYAML's pure-Python loader", canary="structure"),
     Patch("fast-queue-scans", sqs.patch_fast_queue_scans, sqs.receive_slows_with_depth,
           "receives from a deep queue about as fast as from a shallow one", canary="timing"),
+    Patch("cached-input-paths", events.patch_cached_input_paths, events.each_delivery_builds_jsonpath_parsers,
+          "reuses the JSONPath parsers it fills an event target's input with", canary="structure"),
+    Patch("cached-action-names", sdkdata.patch_cached_action_names, sdkdata.each_request_lists_the_response_methods,
+          "finds a request's handler method without listing its class's members each time", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
 )

@@ -22,6 +22,22 @@ def patch_atomic_requests() -> None:
 
     DynamoHandler.request_lock = threading.RLock()
     DynamoHandler.call_action = call_action
+    _read_tables_from_stacks_under(DynamoHandler.request_lock)
+
+
+def _read_tables_from_stacks_under(lock: Any) -> None:
+    """CloudFormation reads a table too, outside DynamoDB's requests: DescribeStacks resolves an Output's GetAtt
+    through Table.describe(), which iterates the items another thread may be writing ("dictionary changed size
+    during iteration", a 500, seen with 2,000 webhooks in the sandbox). Those reads take the same lock."""
+    from moto.dynamodb.models.table import Table
+
+    original = Table.get_cfn_attribute
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        with lock:
+            return original(self, attribute_name)
+
+    Table.get_cfn_attribute = get_cfn_attribute
 
 
 def dynamodb_has_no_lock(aws: Probe) -> bool:

@@ -1,9 +1,10 @@
-"""The SDK's own data, read once per sandbox process instead of once per botocore session.
+"""What botocore and moto work out afresh for every session or request, worked out once per sandbox process.
 
 Every botocore session parses the JSON files it needs and lists the data directories afresh: endpoints.json
 alone takes about 65 ms, a listing about 20 ms, and a sandbox holds half a dozen sessions (moto's region lookups
 make their own; ec2 makes three at import). And every client checks each event handler's signature with
-inspect, about 0.3 ms a handler. Not moto gaps but costs; the canary says when botocore shares them itself.
+inspect, about 0.3 ms a handler, and moto lists a response class's methods on every request. Not gaps but
+costs; each canary says when its library stops paying them.
 """
 
 from __future__ import annotations
@@ -70,3 +71,35 @@ def each_session_parses_the_sdk_data(aws: Probe) -> bool:
     first, second = (botocore.session.Session().get_component("data_loader").load_data("endpoints")
                      for _ in range(2))
     return first is not second
+
+
+def patch_cached_action_names() -> None:
+    """moto finds the method for each request's action by listing its response class's functions with
+    inspect.getmembers, on every request: a twentieth of the sandbox's CPU. The list is kept per class, and
+    made again if a class in its MRO gains or loses an attribute (a patch adding an action, say)."""
+    from moto.core import responses
+
+    listed = responses.method_names_from_class
+    known: dict[type, tuple[int, list[str]]] = {}
+
+    @functools.wraps(listed)
+    def method_names_from_class(clazz: type) -> list[str]:
+        shape = sum(len(vars(klass)) for klass in clazz.__mro__)
+        if known.get(clazz, (None,))[0] != shape:
+            known[clazz] = (shape, listed(clazz))
+        return known[clazz][1]
+
+    responses.method_names_from_class = method_names_from_class
+
+
+def each_request_lists_the_response_methods(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): a second identical request lists its response class's members
+    again."""
+    import inspect
+    from unittest import mock
+
+    sqs = aws.client("sqs")
+    sqs.list_queues()
+    with mock.patch.object(inspect, "getmembers", side_effect=inspect.getmembers) as listed:
+        sqs.list_queues()
+    return listed.call_count > 0

@@ -1,7 +1,8 @@
 """The audit Lambda: one redacted JSON log line per DynamoDB stream record of the webhook table.
 
 Each line names the change (eventName, key, provider, status old → new, changed attributes, sequence
-number, approximate creation time) and carries the item's other attributes deserialised with boto3's
+number, approximate creation time) and carries the item's other attributes (a MODIFY only those that
+changed) deserialised with boto3's
 TypeDeserializer, written through the one redacting logger (`webhook_common.logs.write`): the `payload`
 attribute and card-secret keys are dropped, and every card-number-like digit run is masked to first 6 /
 last 4. Only AWS's own metadata (event name, sequence number, creation time) is logged unredacted.
@@ -62,6 +63,10 @@ def audit_line(record: dict) -> dict[str, Any]:
     keys = _image(stream.get("Keys"))
     old, new = _image(stream.get("OldImage")), _image(stream.get("NewImage"))
     current = new or old
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    # An INSERT or REMOVE line carries the whole item; a MODIFY line only what changed (with the INSERT before
+    # it, the trail still rebuilds every version), which halves the audit log's bytes per webhook.
+    shown = current.keys() if not (old and new) else changed
     return {
         **logs.current(),
         "level": "INFO",
@@ -72,10 +77,10 @@ def audit_line(record: dict) -> dict[str, Any]:
         "provider": current.get("provider"),
         "oldStatus": old.get("status"),
         "newStatus": new.get("status"),
-        "changed": sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)),
+        "changed": changed,
         "sequenceNumber": stream["SequenceNumber"],
         "approximateCreationTime": _time(stream.get("ApproximateCreationDateTime")),
-        "attributes": {k: v for k, v in current.items() if k not in NOT_ATTRIBUTES},
+        "attributes": {k: current[k] for k in shown if k in current and k not in NOT_ATTRIBUTES},
     }
 
 

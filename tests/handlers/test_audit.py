@@ -148,11 +148,7 @@ def test_each_record_becomes_one_redacted_line():
         "changed": ["amount", "category", "currency", "paymentId", "processedAt", "status"],
         "sequenceNumber": "111100000000000000000001",
         "approximateCreationTime": "2023-11-14T22:13:20Z",
-        "attributes": {
-            "eventId": "evt_1",
-            "eventType": "payment_intent.succeeded",
-            "receivedAt": "2024-01-01T00:00:00.000Z",
-            "expiresAt": 1711929600,
+        "attributes": {  # a MODIFY carries only what changed (its INSERT carried the rest)
             "processedAt": "2024-01-01T00:00:01.000Z",
             "category": "payment_succeeded",
             "amount": 2000,
@@ -161,6 +157,23 @@ def test_each_record_becomes_one_redacted_line():
         },
     }
     assert "4242" not in line and "cvc" not in line
+
+
+def test_insert_and_remove_lines_carry_the_whole_item_and_modifies_rebuild_it():
+    # GIVEN an item's life: inserted, modified twice, expired
+    received, enqueued = {**ITEM, "status": "RECEIVED"}, ITEM
+    processed = {**enqueued, "status": "PROCESSED", "processedAt": "2024-01-01T00:00:01.000Z", "amount": 2000}
+    records = [stream_record(received, name="INSERT", sequence="1"), stream_record(enqueued, received, "2"),
+               stream_record(processed, enqueued, "3"), stream_record(None, processed, "4", "REMOVE")]
+    lines: list[str] = []
+    audit.audit_batch(records, lines.append)
+    inserted, *modified, removed = (json.loads(line) for line in lines)
+    # THEN replaying the MODIFY lines' attributes over the INSERT's gives the REMOVE's: every version is in the log
+    rebuilt = dict(inserted["attributes"])
+    for line in modified:
+        rebuilt.update(line["attributes"])
+    assert rebuilt == removed["attributes"] and "payload" not in rebuilt
+    assert all(set(line["attributes"]) <= set(line["changed"]) for line in modified)
 
 
 def test_insert_and_remove_lines_have_one_side_empty():

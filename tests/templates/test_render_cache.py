@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,14 @@ def test_a_fresh_render_reads_no_package_outside_those_its_entries_watch() -> No
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     read = set(json.loads(done.stdout))
     assert read and read <= RENDER_PACKAGES, read - RENDER_PACKAGES
+
+
+def test_only_the_newest_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("webhookctl.building.render_cache.KEPT_ENTRIES", 3)
+    for n in range(5):
+        cached_render(f"settings {n}", "json", Renders(f"body {n}"), tmp_path)
+        time.sleep(0.01)  # distinct mtimes, whatever the file system's resolution
+    assert len(list((tmp_path / "render").glob("*.txt"))) == 3
+    assert [cached_render(f"settings {n}", "json", Renders("afresh"), tmp_path) for n in (4, 3, 2)] == [
+        "body 4", "body 3", "body 2"]
+    assert cached_render("settings 0", "json", Renders("afresh"), tmp_path) == "afresh"

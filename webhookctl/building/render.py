@@ -9,6 +9,8 @@ from pathlib import Path
 from webhookctl.edge.errors import UsageError
 from webhookctl.templates import Settings, SettingsError, build_template
 
+# What deploy uploads: the smallest JSON (the body limit is 51,200 bytes), key order kept for readers.
+COMPACT_JSON = "compact-json"
 TOP_LEVEL_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Resources", "Outputs")
 
 
@@ -29,8 +31,8 @@ def template_dict(settings: Settings) -> dict:
 
 
 def render_template(settings: Settings, output_format: str = "json", cache_dir: Path | None = None) -> str:
-    """The template as JSON or YAML text; the same settings always give the same bytes (so, with CACHE_DIR,
-    a warm render reads them back while the code that made them is unchanged)."""
+    """The template as JSON, COMPACT_JSON or YAML text; the same settings always give the same bytes (so,
+    with CACHE_DIR, a warm render reads them back while the code that made them is unchanged)."""
     if cache_dir is None:
         return _render(settings, output_format)
     from webhookctl.building.render_cache import cached_render
@@ -42,6 +44,8 @@ def _render(settings: Settings, output_format: str) -> str:
     template = template_dict(settings)
     if output_format == "json":
         return json.dumps(template, indent=2) + "\n"
+    if output_format == COMPACT_JSON:
+        return json.dumps(template, separators=(",", ":"))
     from webhookctl.building.cfn_yaml import to_yaml
 
     return to_yaml(template)

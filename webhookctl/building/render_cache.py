@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 FORMAT_VERSION = "2"
+KEPT_ENTRIES = 32  # the newest; older ones are deleted as new ones are written (tests write many variants)
 # The top-level packages whose code decides a template's bytes; tests/templates/test_render_cache.py checks a
 # fresh render loads no other package from outside the standard library.
 RENDER_PACKAGES = frozenset({"webhookctl", "troposphere", "awacs", "cfn_flip", "cfn_clean", "cfn_tools", "yaml",
@@ -62,8 +63,15 @@ def _store(entry: Path, key: str, body: str, sources: list[str]) -> None:
                                          suffix=".tmp") as handle:
             handle.write(document)
         os.replace(handle.name, entry)
+        _forget_all_but_newest(entry.parent, KEPT_ENTRIES)
     except OSError:
         pass
+
+
+def _forget_all_but_newest(folder: Path, kept: int) -> None:
+    entries = sorted(folder.glob("*.txt"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+    for stale in entries[kept:]:
+        stale.unlink(missing_ok=True)
 
 
 def loaded_sources(packages: Collection[str] = RENDER_PACKAGES) -> list[str]:

@@ -219,10 +219,11 @@ class Deployer:
         return settings
 
     def _render(self, settings: Settings) -> str:
-        """The template as compact JSON (well under the body limit; key order kept for readers)."""
-        from webhookctl.building.render import template_dict
+        """The template as compact JSON, from the render cache while the code that made it is unchanged."""
+        from webhookctl.building.render import COMPACT_JSON, render_template
+        from webhookctl.edge.cache import default_cache_dir
 
-        return json.dumps(template_dict(settings), separators=(",", ":"))
+        return render_template(settings, COMPACT_JSON, cache_dir=self.packaging.cache_dir or default_cache_dir())
 
     def _change_set_name(self) -> str:
         # Milliseconds: two deploys started in the same second must not collide (AlreadyExistsException).

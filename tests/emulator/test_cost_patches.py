@@ -93,3 +93,18 @@ def test_a_stack_reading_a_table_waits_for_the_dynamodb_request_in_flight() -> N
         assert reader.is_alive() and answers == []
     reader.join(timeout=5)
     assert answers == [table.table_arn]
+
+
+def test_a_symmetric_key_still_encrypts_and_an_asymmetric_one_still_signs() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+        blob = kms.encrypt(KeyId=symmetric, Plaintext=b"card-free")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"card-free"
+        signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        signature = kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+        assert kms.verify(KeyId=signing, Message=b"m", Signature=signature,
+                          SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
+        assert kms.get_public_key(KeyId=symmetric)["PublicKey"]  # moto still answers; the key is made on demand

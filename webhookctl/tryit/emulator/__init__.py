@@ -131,6 +131,8 @@ PATCHES: tuple[Patch, ...] = (
           "reuses the JSONPath parsers it fills an event target's input with", canary="structure"),
     Patch("cached-action-names", sdkdata.patch_cached_action_names, sdkdata.each_request_lists_the_response_methods,
           "finds a request's handler method without listing its class's members each time", canary="structure"),
+    Patch("lazy-signing-keys", kms.patch_lazy_signing_keys, kms.symmetric_keys_get_an_rsa_key,
+          "creates a symmetric key without generating an RSA key for it", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
 )

@@ -36,3 +36,43 @@ def describe_key_fails_after_a_policy_object(aws: Probe) -> bool:
     except TypeError:
         return True
     return False
+
+
+# --- cost ----------------------------------------------------------------------------------------------
+
+SYMMETRIC_SPECS = ("SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512")
+
+def patch_lazy_signing_keys() -> None:
+    """moto gives every key an RSA-2048 private key at creation, a symmetric one too (50-150 ms of prime search,
+    a tenth of `local up`); only Sign, Verify and GetPublicKey read it, and AWS refuses those for symmetric keys.
+    A symmetric key's is made the first time it is read, if ever."""
+    from moto.kms import models
+
+    make = models.generate_private_key
+
+    class MadeWhenRead:
+        """A private key that comes into being at its first use."""
+
+        def __init__(self, key_spec: str) -> None:
+            self._spec, self._key = key_spec, None
+
+        def __getattr__(self, name: str) -> Any:
+            if self._key is None:
+                self._key = make(self._spec)
+            return getattr(self._key, name)
+
+    def generate_private_key(key_spec: str) -> Any:
+        return MadeWhenRead(key_spec) if key_spec in SYMMETRIC_SPECS else make(key_spec)
+
+    models.generate_private_key = generate_private_key
+
+
+def symmetric_keys_get_an_rsa_key(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): creating a SYMMETRIC_DEFAULT key generates an RSA private key."""
+    from unittest import mock
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    with mock.patch.object(rsa, "generate_private_key", side_effect=rsa.generate_private_key) as generated:
+        aws.client("kms").create_key(KeySpec="SYMMETRIC_DEFAULT")
+    return generated.call_count > 0

@@ -183,9 +183,10 @@ def redact(value: Any) -> Any:
 
 
 def _walk(value: Any, dropped: frozenset[str]) -> Any:
+    if isinstance(value, str):  # most leaves: checked first, it is the receiver's hot path
+        return mask_text(value)
     if isinstance(value, dict):
-        return {_masked_key(str(k)): _reference(v) if _normalised_key(str(k)) in REFERENCE_KEYS else _walk(v, dropped)
-                for k, v in value.items() if _normalised_key(str(k)) not in dropped}
+        return _walk_dict(value, dropped)
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [_walk(v, dropped) for v in items]
@@ -209,3 +210,13 @@ def _number(value: int | float | Decimal) -> Any:
     text = str(value)
     masked = mask_text(text)
     return value if masked == text else masked
+
+
+def _walk_dict(value: dict, dropped: frozenset[str]) -> dict:
+    walked = {}
+    for k, v in value.items():
+        key = str(k)
+        normal = _normalised_key(key)
+        if normal not in dropped:
+            walked[_masked_key(key)] = _reference(v) if normal in REFERENCE_KEYS else _walk(v, dropped)
+    return walked

@@ -33,10 +33,14 @@ def handler_calls(phase, role: str) -> dict[str, int]:
 
 def test_receiver_calls_per_new_webhook(measured):
     calls = handler_calls(measured.phases["new"], "receiver")
+    # The RECEIVED -> ENQUEUED mark is made once per event; its condition fails when the processor got the
+    # message first and already finished the event (by design: the mark then has nothing left to say).
+    marks = (calls.pop("dynamodb:UpdateItem (event, conditional)", 0)
+             + calls.pop("dynamodb:UpdateItem (event, conditional, condition failed)", 0))
+    assert marks == 8
     assert calls == {
         "dynamodb:PutItem (event, conditional)": 8,
         "sqs:SendMessage": 8,
-        "dynamodb:UpdateItem (event, conditional)": 8,
         # adyen and github (4 of the 8) sign no time: a replay-guard Query and a tombstone each
         "dynamodb:Query (consistent)": 4,
         "dynamodb:PutItem (tombstone, unconditional)": 4,

@@ -3,6 +3,7 @@ answers, never the answers, and a table read from a stack waits for the DynamoDB
 
 from __future__ import annotations
 
+import copy
 import json
 
 import boto3
@@ -108,3 +109,49 @@ def test_a_symmetric_key_still_encrypts_and_an_asymmetric_one_still_signs() -> N
         assert kms.verify(KeyId=signing, Message=b"m", Signature=signature,
                           SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
         assert kms.get_public_key(KeyId=symmetric)["PublicKey"]  # moto still answers; the key is made on demand
+
+
+def test_an_update_expression_copied_for_validation_is_the_same_tree() -> None:
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    tree = UpdateExpressionParser.make("SET #s = :s, #n = if_not_exists(#n, :zero) + :one REMOVE #p ADD #ids :ids")
+    copied = validators.deepcopy(tree)
+    assert copied is not tree and _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
+    assert copied.children[0].parent is copied  # the parent links point into the copy
+    copied.children.clear()
+    assert tree.children  # a copy, not a view
+    assert validators.deepcopy([1, {"a": 2}]) == [1, {"a": 2}]  # not a tree: copied as before
+
+
+def _shape(value: object) -> object:
+    """A tree's structure and values, for comparing objects that define no equality."""
+    if isinstance(value, list | tuple):
+        return [_shape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if hasattr(value, "__dict__"):  # parent links point back up: compared by the test itself
+        return (type(value).__name__, _shape({k: v for k, v in vars(value).items() if k != "parent"}))
+    return value
+
+
+def test_a_remembered_condition_still_decides_each_request_on_its_own_item() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+        once = {"TableName": "t", "ConditionExpression": "attribute_not_exists(k)"}
+        for key in ("a", "b"):
+            dynamodb.put_item(Item={"k": {"S": key}}, **once)
+        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.put_item(Item={"k": {"S": "a"}}, **once)
+        marked = {"TableName": "t", "UpdateExpression": "SET s = :new", "ConditionExpression": "s = :old OR "
+                  "attribute_not_exists(s)", "ExpressionAttributeValues": {":new": {"S": "x"}, ":old": {"S": "y"}}}
+        dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)
+        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)  # s is x now: the same condition fails
+        with pytest.raises(dynamodb.exceptions.ClientError, match="unused"):
+            dynamodb.put_item(Item={"k": {"S": "c"}}, ExpressionAttributeNames={"#u": "u"}, **once)

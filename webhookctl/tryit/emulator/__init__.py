@@ -133,6 +133,10 @@ PATCHES: tuple[Patch, ...] = (
           "finds a request's handler method without listing its class's members each time", canary="structure"),
     Patch("lazy-signing-keys", kms.patch_lazy_signing_keys, kms.symmetric_keys_get_an_rsa_key,
           "creates a symmetric key without generating an RSA key for it", canary="structure"),
+    Patch("fast-expression-copies", dynamodb.patch_fast_expression_copies, dynamodb.update_expressions_are_deep_copied,
+          "copies UpdateExpression trees without copy.deepcopy", canary="structure"),
+    Patch("cached-condition-parses", dynamodb.patch_cached_condition_parses, dynamodb.each_request_parses_its_condition,
+          "parses a ConditionExpression once for requests that repeat it", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
 )

@@ -54,3 +54,96 @@ def dynamodb_has_no_lock(aws: Probe) -> bool:
     locks = (type(threading.Lock()), type(threading.RLock()), threading.Condition, threading.Semaphore)
     holders = (vars(DynamoHandler), vars(backend), vars(backend.get_table("probe")))
     return not any(isinstance(value, locks) for holder in holders for value in holder.values())
+
+
+# --- cost ----------------------------------------------------------------------------------------------
+
+def patch_fast_expression_copies() -> None:
+    """moto's update validator deep-copies the parsed UpdateExpression before resolving it against the item, with
+    copy.deepcopy: a fifth of every UpdateItem (a twentieth of the sandbox's CPU). The tree is plain objects, so a
+    pickle round trip gives the same copy in a third of the time; anything else is deep-copied as before."""
+    import copy
+    import pickle
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    def tree_copy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Node):
+            try:
+                return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))  # noqa: S301 - our own bytes
+            except (pickle.PicklingError, TypeError, AttributeError):
+                pass
+        return copy.deepcopy(value, memo)
+
+    validators.deepcopy = tree_copy
+
+
+def update_expressions_are_deep_copied(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): the update validator copies expression trees with copy.deepcopy."""
+    import copy
+
+    from moto.dynamodb.parsing import validators
+
+    return validators.deepcopy is copy.deepcopy
+
+
+PARSED_CONDITIONS_KEPT = 4096
+
+
+def patch_cached_condition_parses() -> None:
+    """moto parses a ConditionExpression afresh for every request, twice for a PutItem or UpdateItem (its request
+    handler checks the names used, then its backend evaluates): a tenth of every UpdateItem. The parse is a pure
+    function of the expression with its names and values, and the Op tree it gives is never changed by being
+    evaluated, so one parse per distinct (expression, names, values) serves every later request."""
+    import json
+
+    from moto.dynamodb import comparisons, models, responses
+
+    make = comparisons.create_condition_expression_parser
+    parsed: dict[tuple[Any, str, str], Any] = {}
+
+    class Parsed:
+        """A parser whose parse() has run: it gives back the same Op and keeps what it found on the way."""
+
+        def __init__(self, parser: Any) -> None:
+            self._parser, self._op = parser, parser.parse()  # a bad expression raises here, as parse() would
+
+        def parse(self) -> Any:
+            return self._op
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._parser, name)
+
+    def create_condition_expression_parser(expr: Any, names: Any, values: Any) -> Any:
+        try:
+            key = (expr, json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+        except (TypeError, ValueError):
+            return make(expr, names, values)
+        if key not in parsed:
+            if len(parsed) >= PARSED_CONDITIONS_KEPT:
+                parsed.clear()
+            parsed[key] = Parsed(make(expr, names, values))
+        return parsed[key]
+
+    for module in (comparisons, models, responses):
+        module.create_condition_expression_parser = create_condition_expression_parser
+
+
+def each_request_parses_its_condition(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): a second identical conditional PutItem parses its condition again."""
+    from unittest import mock
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(TableName="probe-conditions", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    request = {"TableName": "probe-conditions", "ConditionExpression": "attribute_not_exists(#k)",
+               "ExpressionAttributeNames": {"#k": "k"}}
+    dynamodb.put_item(Item={"k": {"S": "1"}}, **request)
+    with mock.patch.object(ConditionExpressionParser, "parse", autospec=True,
+                           side_effect=ConditionExpressionParser.parse) as parses:
+        dynamodb.put_item(Item={"k": {"S": "2"}}, **request)
+    return parses.call_count > 0

@@ -155,3 +155,21 @@ def test_a_remembered_condition_still_decides_each_request_on_its_own_item() -> 
             dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)  # s is x now: the same condition fails
         with pytest.raises(dynamodb.exceptions.ClientError, match="unused"):
             dynamodb.put_item(Item={"k": {"S": "c"}}, ExpressionAttributeNames={"#u": "u"}, **once)
+
+
+def test_updates_through_remembered_traversals_give_the_items_moto_gave() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+        key = {"k": {"S": "a"}}
+        dynamodb.put_item(TableName="t", Item={**key, "n": {"N": "1"}, "gone": {"S": "x"}, "ids": {"SS": ["a"]}})
+        dynamodb.update_item(TableName="t", Key=key, UpdateExpression="SET n = n + :one, m = if_not_exists(m, :z), "
+                             "l = list_append(if_not_exists(l, :empty), :l) REMOVE gone ADD ids :ids",
+                             ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"N": "0"}, ":empty": {"L": []},
+                                                        ":l": {"L": [{"S": "x"}]}, ":ids": {"SS": ["b"]}})
+        item = dynamodb.get_item(TableName="t", Key=key)["Item"]
+    assert item == {**key, "n": {"N": "2"}, "m": {"N": "0"}, "l": {"L": [{"S": "x"}]}, "ids": {"SS": ["a", "b"]}}

@@ -137,6 +137,8 @@ PATCHES: tuple[Patch, ...] = (
           "copies UpdateExpression trees without copy.deepcopy", canary="structure"),
     Patch("cached-condition-parses", dynamodb.patch_cached_condition_parses, dynamodb.each_request_parses_its_condition,
           "parses a ConditionExpression once for requests that repeat it", canary="structure"),
+    Patch("fast-traversals", dynamodb.patch_fast_traversals, dynamodb.traversers_rebuild_their_maps,
+          "builds each expression traverser's node-type map once", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
 )

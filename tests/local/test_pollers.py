@@ -115,6 +115,25 @@ def test_a_poison_message_reaches_the_dlq_after_three_receives(queues):
     assert [e["Records"][0]["attributes"]["ApproximateReceiveCount"] for e in function.events] == ["1", "2", "3"]
 
 
+def test_a_delete_sqs_refuses_is_said_and_the_rest_of_the_round_still_happens(queues):
+    sqs, main, _ = queues
+    send(sqs, main, "a", "b")
+    function = Recorder(invocation({"batchItemFailures": []}))
+    poller = QueuePoller(sqs, main, ARN, function, "us-east-1")
+    real = sqs.delete_message_batch
+
+    def refuses_the_first(QueueUrl, Entries):  # noqa: N803 - boto3's own spelling
+        real(QueueUrl=QueueUrl, Entries=Entries[1:])
+        return {"Successful": [{"Id": e["Id"]} for e in Entries[1:]],
+                "Failed": [{"Id": Entries[0]["Id"], "Code": "ReceiptHandleIsInvalid", "SenderFault": True}]}
+
+    poller.sqs = type("RefusingSqs", (), {"receive_message": sqs.receive_message,
+                                          "delete_message_batch": staticmethod(refuses_the_first)})()
+    with pytest.raises(RuntimeError, match="refused 1 of 2 processed messages .ReceiptHandleIsInvalid."):
+        poller.poll_once()
+    assert depth(sqs, main) == 1  # the refused one stays on the queue; the other was deleted
+
+
 def test_batches_respect_the_batch_size(queues):
     sqs, main, _ = queues
     send(sqs, main, *[str(i) for i in range(5)])

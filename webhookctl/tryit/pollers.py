@@ -85,14 +85,19 @@ class QueuePoller:
             return 0
         event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
         failed = failed_message_ids(self.invoke(event), [m["MessageId"] for m in messages])
-        self._delete([m for m in messages if m["MessageId"] not in failed])
+        refused = self._delete([m for m in messages if m["MessageId"] not in failed])
         self._release([m for m in messages if m["MessageId"] in failed])
+        if refused:  # said, not hidden: those messages come back after the queue's visibility timeout
+            raise RuntimeError(f"DeleteMessageBatch refused {len(refused)} of {len(messages)} processed messages "
+                               f"({refused[0].get('Code')}): they return after the queue's visibility timeout")
         return len(messages)
 
-    def _delete(self, messages: list[dict[str, Any]]) -> None:
-        if messages:
-            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+    def _delete(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries SQS refused to delete."""
+        if not messages:
+            return []
+        return self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]).get("Failed", [])
 
     def _release(self, messages: list[dict[str, Any]]) -> None:
         if messages:

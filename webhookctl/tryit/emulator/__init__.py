@@ -121,6 +121,8 @@ PATCHES: tuple[Patch, ...] = (
           "leaves a stream's records alone while its Lambda mapping is disabled"),
     Patch("atomic-requests", dynamodb.patch_atomic_requests, dynamodb.dynamodb_has_no_lock,
           "holds a lock in its DynamoDB (check that it makes each request atomic)", canary="structure"),
+    Patch("atomic-sqs-requests", sqs.patch_atomic_requests, sqs.delete_races_send,
+          "deletes a message under the lock its send takes (check that each request is atomic)", canary="structure"),
     # Cost: same answers, at the depth and pace the sandbox runs at.
     Patch("json-templates", cloudformation.patch_json_templates_parse_as_json,
           cloudformation.json_templates_go_through_pure_python_yaml,

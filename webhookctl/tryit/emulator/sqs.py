@@ -288,6 +288,40 @@ def _receive_seconds(sqs: Any, name: str, depth: int) -> float:
     return fastest
 
 
+# --- atomicity -----------------------------------------------------------------------------------------
+
+def patch_atomic_requests() -> None:
+    """SQS applies each request atomically: a message one ReceiveMessage returns is in no other's answer until
+    its visibility timeout ends. moto's SQS has no lock, and the sandbox runs two queue pollers beside eight
+    receiver threads sending: one lock per request, as DynamoDB's patch does."""
+    from moto.sqs.responses import SQSResponse
+
+    original = SQSResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        with SQSResponse.request_lock:
+            return original(self)
+
+    SQSResponse.request_lock = threading.RLock()
+    SQSResponse.call_action = call_action
+
+
+def delete_races_send(aws: Probe) -> bool:
+    """Structural: moto's Queue.delete_message rebuilds the message list without the lock its send takes, so a
+    message sent while another is deleted can vanish (and a receive reads the list unlocked too). A race cannot
+    be provoked deterministically: the probe reads whether delete_message takes that lock, or a lock serialises
+    SQS's requests (the patch puts one on the request handler)."""
+    import inspect
+
+    from moto.sqs.models import Queue
+    from moto.sqs.responses import SQSResponse
+
+    aws.client("sqs").list_queues()
+    locks = (type(threading.Lock()), type(threading.RLock()))
+    serialised = any(isinstance(value, locks) for value in vars(SQSResponse).values())
+    return "_messages_lock" not in inspect.getsource(Queue.delete_message) and not serialised
+
+
 # --- templates -----------------------------------------------------------------------------------------
 
 def patch_queue_policy_model() -> None:

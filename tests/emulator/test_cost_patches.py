@@ -173,3 +173,20 @@ def test_updates_through_remembered_traversals_give_the_items_moto_gave() -> Non
                                                         ":l": {"L": [{"S": "x"}]}, ":ids": {"SS": ["b"]}})
         item = dynamodb.get_item(TableName="t", Key=key)["Item"]
     assert item == {**key, "n": {"N": "2"}, "m": {"N": "0"}, "l": {"L": [{"S": "x"}]}, "ids": {"SS": ["a", "b"]}}
+
+
+def test_events_filled_through_remembered_jsonpaths_each_carry_their_own_values() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        events, sqs = (boto3.client(name, region_name="us-east-1") for name in ("events", "sqs"))
+        queue = sqs.create_queue(QueueName="target")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="r", EventPattern='{"source": ["test"]}')
+        events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+        for n in (1, 2):
+            events.put_events(Entries=[{"Source": "test", "DetailType": f"kind {n}", "Detail": json.dumps({"n": n})}])
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        bodies = [json.loads(m["Body"]) for m in messages]
+    assert sorted((b["detail-type"], b["detail"]["n"], b["source"]) for b in bodies) == [
+        ("kind 1", 1, "test"), ("kind 2", 2, "test")]

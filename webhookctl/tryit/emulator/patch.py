@@ -5,6 +5,7 @@ Pure: importing this loads neither moto nor boto3.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,3 +39,15 @@ class AccountPreset:
 
     name: str
     apply: Callable[[], None]
+
+
+def run_under(lock: Any, owner: type, name: str) -> None:
+    """owner.name made to hold LOCK while it runs: how the emulator makes moto's requests atomic."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    setattr(owner, name, locked)

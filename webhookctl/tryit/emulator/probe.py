@@ -14,6 +14,14 @@ ACCOUNT = "123456789012"  # moto's default account
 PYTHON_ZIP_HANDLER = "def handler(event, context):\n    return event\n"
 
 
+def holds_a_lock(*holders: Any) -> bool:
+    """Whether any of the objects' own attributes is a lock (how the atomicity canaries look for one)."""
+    import threading
+
+    locks = (type(threading.Lock()), type(threading.RLock()), threading.Condition, threading.Semaphore)
+    return any(isinstance(value, locks) for holder in holders for value in vars(holder).values())
+
+
 class Probe:
     """What a canary needs: clients on the probe's own in-process moto, and small stacks."""
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhookctl.tryit.emulator.cloudformation import placeholder_model, register_model
-from webhookctl.tryit.emulator.probe import ACCOUNT, REGION, Probe
+from webhookctl.tryit.emulator.patch import run_under
+from webhookctl.tryit.emulator.probe import ACCOUNT, REGION, Probe, holds_a_lock
 
 TASKS_LISTED = 10  # ListMessageMoveTasks shows a queue's 10 most recent tasks
 MOVE_VISIBILITY_SECONDS = 60  # how long a message being moved stays hidden on the DLQ
@@ -296,14 +297,8 @@ def patch_atomic_requests() -> None:
     receiver threads sending: one lock per request, as DynamoDB's patch does."""
     from moto.sqs.responses import SQSResponse
 
-    original = SQSResponse.call_action
-
-    def call_action(self: Any) -> Any:
-        with SQSResponse.request_lock:
-            return original(self)
-
     SQSResponse.request_lock = threading.RLock()
-    SQSResponse.call_action = call_action
+    run_under(SQSResponse.request_lock, SQSResponse, "call_action")
 
 
 def delete_races_send(aws: Probe) -> bool:
@@ -317,9 +312,7 @@ def delete_races_send(aws: Probe) -> bool:
     from moto.sqs.responses import SQSResponse
 
     aws.client("sqs").list_queues()
-    locks = (type(threading.Lock()), type(threading.RLock()))
-    serialised = any(isinstance(value, locks) for value in vars(SQSResponse).values())
-    return "_messages_lock" not in inspect.getsource(Queue.delete_message) and not serialised
+    return "_messages_lock" not in inspect.getsource(Queue.delete_message) and not holds_a_lock(SQSResponse)
 
 
 # --- templates -----------------------------------------------------------------------------------------

@@ -129,10 +129,16 @@ def test_a_fresh_render_reads_no_package_outside_those_its_entries_watch() -> No
 
 def test_only_the_newest_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("webhookctl.building.render_cache.KEPT_ENTRIES", 3)
+    (tmp_path / "render").mkdir()
+    older_format = tmp_path / "render" / ("0" * 64 + ".json")  # a version-1 entry
+    older_format.write_text("{}")
+    in_progress = tmp_path / "render" / "another-render.tmp"
+    in_progress.write_text("")
     for n in range(5):
         cached_render(f"settings {n}", "json", Renders(f"body {n}"), tmp_path)
         time.sleep(0.01)  # distinct mtimes, whatever the file system's resolution
     assert len(list((tmp_path / "render").glob("*.txt"))) == 3
+    assert not older_format.exists() and in_progress.exists()
     assert [cached_render(f"settings {n}", "json", Renders("afresh"), tmp_path) for n in (4, 3, 2)] == [
         "body 4", "body 3", "body 2"]
     assert cached_render("settings 0", "json", Renders("afresh"), tmp_path) == "afresh"

@@ -69,7 +69,9 @@ def _store(entry: Path, key: str, body: str, sources: list[str]) -> None:
 
 
 def _forget_all_but_newest(folder: Path, kept: int) -> None:
-    entries = sorted(folder.glob("*.txt"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+    """Entries of this format and older ones alike (a .tmp is another render's write in progress)."""
+    entries = sorted((path for path in folder.iterdir() if path.suffix != ".tmp"),
+                     key=lambda path: path.stat().st_mtime_ns, reverse=True)
     for stale in entries[kept:]:
         stale.unlink(missing_ok=True)
 

@@ -107,13 +107,14 @@ def _moto_server_start(rounds: int = 3) -> float:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    return sorted(times)[rounds // 2]
+    return statistics.median(times)
 
 
 def _moto_with_stack_services(rounds: int = 3) -> float:
+    """Median seconds for MOTO_WITH_STACK_SERVICES, as the script itself times it."""
     times = [float(subprocess.run([sys.executable, "-c", MOTO_WITH_STACK_SERVICES], capture_output=True, text=True,
                                   check=True).stdout) for _ in range(rounds)]
-    return sorted(times)[rounds // 2]
+    return statistics.median(times)
 
 
 def _emulator_ceiling(threads: int = CONCURRENCY) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import botocore.session
@@ -19,6 +21,25 @@ from webhookctl.tryit.emulator import install_patches
 @pytest.fixture(scope="module", autouse=True)
 def patched() -> None:
     install_patches()
+
+
+@pytest.fixture
+def mocked() -> Iterator[None]:
+    """moto in-process, as patched: the clients a test makes reach it."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb(mocked: None) -> Any:
+    """A DynamoDB client, with table "t" keyed by the string "k"."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    return dynamodb
 
 
 def test_the_stack_template_reads_the_same_as_json_as_through_motos_yaml_loader() -> None:
@@ -96,19 +117,16 @@ def test_a_stack_reading_a_table_waits_for_the_dynamodb_request_in_flight() -> N
     assert answers == [table.table_arn]
 
 
-def test_a_symmetric_key_still_encrypts_and_an_asymmetric_one_still_signs() -> None:
-    from moto import mock_aws
-
-    with mock_aws():
-        kms = boto3.client("kms", region_name="us-east-1")
-        symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
-        blob = kms.encrypt(KeyId=symmetric, Plaintext=b"card-free")["CiphertextBlob"]
-        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"card-free"
-        signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        signature = kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
-        assert kms.verify(KeyId=signing, Message=b"m", Signature=signature,
-                          SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
-        assert kms.get_public_key(KeyId=symmetric)["PublicKey"]  # moto still answers; the key is made on demand
+def test_a_symmetric_key_still_encrypts_and_an_asymmetric_one_still_signs(mocked: None) -> None:
+    kms = boto3.client("kms", region_name="us-east-1")
+    symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=symmetric, Plaintext=b"card-free")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"card-free"
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signature = kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    assert kms.verify(KeyId=signing, Message=b"m", Signature=signature,
+                      SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"]
+    assert kms.get_public_key(KeyId=symmetric)["PublicKey"]  # moto still answers; the key is made on demand
 
 
 def test_an_update_expression_copied_for_validation_is_the_same_tree() -> None:
@@ -135,58 +153,41 @@ def _shape(value: object) -> object:
     return value
 
 
-def test_a_remembered_condition_still_decides_each_request_on_its_own_item() -> None:
-    from moto import mock_aws
-
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
-        once = {"TableName": "t", "ConditionExpression": "attribute_not_exists(k)"}
-        for key in ("a", "b"):
-            dynamodb.put_item(Item={"k": {"S": key}}, **once)
-        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
-            dynamodb.put_item(Item={"k": {"S": "a"}}, **once)
-        marked = {"TableName": "t", "UpdateExpression": "SET s = :new", "ConditionExpression": "s = :old OR "
-                  "attribute_not_exists(s)", "ExpressionAttributeValues": {":new": {"S": "x"}, ":old": {"S": "y"}}}
-        dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)
-        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
-            dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)  # s is x now: the same condition fails
-        with pytest.raises(dynamodb.exceptions.ClientError, match="unused"):
-            dynamodb.put_item(Item={"k": {"S": "c"}}, ExpressionAttributeNames={"#u": "u"}, **once)
+def test_a_remembered_condition_still_decides_each_request_on_its_own_item(dynamodb: Any) -> None:
+    once = {"TableName": "t", "ConditionExpression": "attribute_not_exists(k)"}
+    for key in ("a", "b"):
+        dynamodb.put_item(Item={"k": {"S": key}}, **once)
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(Item={"k": {"S": "a"}}, **once)
+    marked = {"TableName": "t", "UpdateExpression": "SET s = :new", "ConditionExpression": "s = :old OR "
+              "attribute_not_exists(s)", "ExpressionAttributeValues": {":new": {"S": "x"}, ":old": {"S": "y"}}}
+    dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(Key={"k": {"S": "a"}}, **marked)  # s is x now: the same condition fails
+    with pytest.raises(dynamodb.exceptions.ClientError, match="unused"):
+        dynamodb.put_item(Item={"k": {"S": "c"}}, ExpressionAttributeNames={"#u": "u"}, **once)
 
 
-def test_updates_through_remembered_traversals_give_the_items_moto_gave() -> None:
-    from moto import mock_aws
-
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                              KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
-        key = {"k": {"S": "a"}}
-        dynamodb.put_item(TableName="t", Item={**key, "n": {"N": "1"}, "gone": {"S": "x"}, "ids": {"SS": ["a"]}})
-        dynamodb.update_item(TableName="t", Key=key, UpdateExpression="SET n = n + :one, m = if_not_exists(m, :z), "
-                             "l = list_append(if_not_exists(l, :empty), :l) REMOVE gone ADD ids :ids",
-                             ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"N": "0"}, ":empty": {"L": []},
-                                                        ":l": {"L": [{"S": "x"}]}, ":ids": {"SS": ["b"]}})
-        item = dynamodb.get_item(TableName="t", Key=key)["Item"]
+def test_updates_through_remembered_traversals_give_the_items_moto_gave(dynamodb: Any) -> None:
+    key = {"k": {"S": "a"}}
+    dynamodb.put_item(TableName="t", Item={**key, "n": {"N": "1"}, "gone": {"S": "x"}, "ids": {"SS": ["a"]}})
+    dynamodb.update_item(TableName="t", Key=key, UpdateExpression="SET n = n + :one, m = if_not_exists(m, :z), "
+                         "l = list_append(if_not_exists(l, :empty), :l) REMOVE gone ADD ids :ids",
+                         ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"N": "0"}, ":empty": {"L": []},
+                                                    ":l": {"L": [{"S": "x"}]}, ":ids": {"SS": ["b"]}})
+    item = dynamodb.get_item(TableName="t", Key=key)["Item"]
     assert item == {**key, "n": {"N": "2"}, "m": {"N": "0"}, "l": {"L": [{"S": "x"}]}, "ids": {"SS": ["a", "b"]}}
 
 
-def test_events_filled_through_remembered_jsonpaths_each_carry_their_own_values() -> None:
-    from moto import mock_aws
-
-    with mock_aws():
-        events, sqs = (boto3.client(name, region_name="us-east-1") for name in ("events", "sqs"))
-        queue = sqs.create_queue(QueueName="target")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="r", EventPattern='{"source": ["test"]}')
-        events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
-        for n in (1, 2):
-            events.put_events(Entries=[{"Source": "test", "DetailType": f"kind {n}", "Detail": json.dumps({"n": n})}])
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-        bodies = [json.loads(m["Body"]) for m in messages]
+def test_events_filled_through_remembered_jsonpaths_each_carry_their_own_values(mocked: None) -> None:
+    events, sqs = (boto3.client(name, region_name="us-east-1") for name in ("events", "sqs"))
+    queue = sqs.create_queue(QueueName="target")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["test"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+    for n in (1, 2):
+        events.put_events(Entries=[{"Source": "test", "DetailType": f"kind {n}", "Detail": json.dumps({"n": n})}])
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    bodies = [json.loads(m["Body"]) for m in messages]
     assert sorted((b["detail-type"], b["detail"]["n"], b["source"]) for b in bodies) == [
         ("kind 1", 1, "test"), ("kind 2", 2, "test")]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -191,3 +193,43 @@ def test_events_filled_through_remembered_jsonpaths_each_carry_their_own_values(
     bodies = [json.loads(m["Body"]) for m in messages]
     assert sorted((b["detail-type"], b["detail"]["n"], b["source"]) for b in bodies) == [
         ("kind 1", 1, "test"), ("kind 2", 2, "test")]
+
+
+# A fresh interpreter: this one may have imported moto's CloudFormation, and every service, before the patches.
+DEFERRED_SERVICES_SCRIPT = """
+import json, sys
+import boto3
+from webhookctl.tryit.emulator import install_patches
+
+install_patches()
+from moto import mock_aws
+
+def outputs(name, resources, parameters={}):
+    outputs = {key: {"Value": {"Ref": key}} for key in [*resources, *parameters]}
+    template = {"Parameters": parameters, "Resources": resources, "Outputs": outputs}
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+with mock_aws():
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    outputs("queue", {"Queue": {"Type": "AWS::SQS::Queue"}})
+    ec2_before = "moto.ec2" in sys.modules
+    vpc = outputs("network", {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}})["Vpc"]
+    tags = boto3.client("ec2", region_name="us-east-1").describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"]
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/colour", Value="blue", Type="String")
+    colour = outputs("parameter", {"Queue": {"Type": "AWS::SQS::Queue"}},
+                     {"Colour": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/colour"}})["Colour"]
+    print(json.dumps({"ec2_before": ec2_before, "tags": {t["Key"]: t["Value"] for t in tags}, "colour": colour}))
+"""
+
+
+def test_services_a_template_does_not_name_load_only_when_one_does() -> None:
+    done = subprocess.run([sys.executable, "-c", DEFERRED_SERVICES_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["ec2_before"] is False  # an SQS-only stack left EC2 unloaded
+    # moto's tagging of EC2 resources (an isinstance check on a class parsing imported) still happens,
+    assert seen["tags"]["aws:cloudformation:logical-id"] == "Vpc"
+    assert seen["tags"]["aws:cloudformation:stack-name"] == "network"
+    assert seen["colour"] == "blue"  # and an SSM parameter type still resolves through SSM's backends

@@ -50,6 +50,10 @@ PATCHES: tuple[Patch, ...] = (
     # First: the others import moto's services, whose region lookups open botocore sessions.
     Patch("shared-sdk-data", sdkdata.patch_shared_sdk_data, sdkdata.each_session_parses_the_sdk_data,
           "shares the SDK's parsed data files between sessions", canary="structure"),
+    # Second: it must run before anything imports moto's CloudFormation.
+    Patch("deferred-services", cloudformation.patch_deferred_services,
+          cloudformation.cloudformation_imports_unused_services,
+          "imports only the services a template's resource types need", canary="structure"),
     # CloudFormation: stacks, updates and change sets as AWS runs them.
     Patch("updates-keep-resources", cloudformation.patch_updates_keep_resources,
           cloudformation.update_forgets_a_resource, "keeps a resource it has no update handler for"),

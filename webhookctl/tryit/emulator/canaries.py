@@ -1,6 +1,7 @@
 """Runs every patch's canary against unpatched moto and prints {patch name: gap still there, or an error}.
 
     python -m webhookctl.tryit.emulator.canaries      # e.g. in a venv with a newer moto
+    python -m webhookctl.tryit.emulator.canaries --patched   # the same probes on patched moto: all False
 
 Run it in a fresh interpreter: the patches are process-wide, and a process that installed them would only
 ever see its own fixes. Each probe gets its own in-process moto (`mock_aws`) and fake credentials, with
@@ -44,16 +45,19 @@ def hermetic_environment() -> None:
                       AWS_EC2_METADATA_DISABLED="true")
 
 
-def main() -> None:
-    from webhookctl.tryit.emulator import PATCHES, patches_installed
+def main(argv: list[str] = sys.argv[1:]) -> None:
+    from webhookctl.tryit.emulator import PATCHES, install_patches, patches_installed
 
+    patched = argv == ["--patched"]
     hermetic_environment()
+    if patched:  # first, as the emulator installs them: some patches change what moto imports
+        install_patches()
     # moto warns about every resource type it skips, which is what several probes look for, and its Lambda
     # prints its Docker attempts to stdout, which carries only the answer.
     warnings.simplefilter("ignore")
     with contextlib.redirect_stdout(sys.stderr):
         results = run(PATCHES)
-    if patches_installed():  # a probe must never see the fixes it is meant to outgrow
+    if patches_installed() != patched:  # a probe must never see the fixes it is meant to outgrow
         raise SystemExit("the patches were installed while the canaries ran")
     print(json.dumps(results, sort_keys=True))
 

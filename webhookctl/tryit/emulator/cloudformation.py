@@ -388,3 +388,101 @@ def json_templates_go_through_pure_python_yaml(aws: Probe) -> bool:
             StackName="probe", ChangeSetName="probe", ChangeSetType="CREATE",
             TemplateBody=template({"Queue": {"Type": "AWS::SQS::Queue"}}))
     return yaml.Loader in loaders
+
+
+# Services moto's CloudFormation imports only so that their resource models exist, and that the stack's own
+# services do not import anyway (Lambda brings ECR and Kinesis). EC2 alone is a third of a second of JSON.
+DEFERRED_SERVICES = ("autoscaling", "batch", "datapipeline", "ec2", "ecs", "efs", "elb", "elbv2", "emr", "iot",
+                     "rds", "redshift", "route53", "sagemaker", "ssm", "stepfunctions")
+
+
+def patch_deferred_services() -> None:
+    """moto's CloudFormation imports some 30 services up front for their resource models (0.4 s, more than the
+    rest of the sandbox's start); the ones in DEFERRED_SERVICES now load the first time a template names a
+    type no loaded model covers, so a template reads exactly as before. A no-op once parsing is imported."""
+    import sys
+
+    if "moto.cloudformation.parsing" in sys.modules:
+        return
+    deferred = [name for name in DEFERRED_SERVICES if f"moto.{name}" not in sys.modules]
+    stand_ins = _stand_ins(deferred)
+    sys.modules.update(stand_ins)
+    try:
+        from moto.cloudformation import parsing
+    finally:
+        for name in stand_ins:
+            del sys.modules[name]
+    _load_on_unknown_types(parsing, deferred)
+
+
+def _stand_ins(services: list[str]) -> dict[str, Any]:
+    """The modules parsing's import section reads, as stand-ins that import the real one when first used."""
+    import importlib
+    import sys
+    import types
+
+    class Deferred(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            if sys.modules.get(self.__name__) is self:  # still standing in: what the import system probes for
+                raise AttributeError(name)
+            return getattr(importlib.import_module(self.__name__), name)
+
+    class DeferredBackends:
+        def __init__(self, module: str, name: str) -> None:
+            self.module, self.name = module, name
+
+        def __getitem__(self, account_id: str) -> Any:
+            return getattr(importlib.import_module(self.module), self.name)[account_id]
+
+    class DeferredClass(type):
+        def __instancecheck__(cls, instance: Any) -> bool:  # nothing is an EC2 resource until EC2 is loaded
+            real = sys.modules.get("moto.ec2.models.core")
+            return real is not None and isinstance(instance, real.TaggedEC2Resource)
+
+    modules: dict[str, Any] = {}
+    for service in services:
+        package, models = Deferred(f"moto.{service}"), Deferred(f"moto.{service}.models")
+        package.models = models
+        package.__path__ = []  # a package, so that `from moto.X.models.core import ...` resolves
+        models.__path__ = []
+        modules[package.__name__], modules[models.__name__] = package, models
+    if "ec2" in services:
+        core = modules["moto.ec2.models.core"] = Deferred("moto.ec2.models.core")
+        core.TaggedEC2Resource = DeferredClass("TaggedEC2Resource", (), {})
+    if "ssm" in services:
+        modules["moto.ssm"].ssm_backends = DeferredBackends("moto.ssm", "ssm_backends")
+    return modules
+
+
+def _load_on_unknown_types(parsing: Any, deferred: list[str]) -> None:
+    """Before moto looks a type up, import the deferred services if no loaded model covers it."""
+    import functools
+    import importlib
+
+    def covering(lookup: Any) -> Any:
+        @functools.wraps(lookup)
+        def look_up(resource_type: str) -> Any:
+            if (deferred and resource_type.startswith("AWS::") and resource_type not in parsing.NULL_MODELS
+                    and resource_type not in parsing.get_model_map()):
+                for service in deferred:
+                    importlib.import_module(f"moto.{service}.models")
+                deferred.clear()
+                for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+                    cached.cache_clear()
+            return lookup(resource_type)
+
+        return look_up
+
+    parsing.resource_class_from_type = covering(parsing.resource_class_from_type)
+    parsing.resource_name_property_from_type = covering(parsing.resource_name_property_from_type)
+
+
+def cloudformation_imports_unused_services(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): importing moto's CloudFormation imports EC2, Auto Scaling and RDS
+    among the rest, whatever the template holds (the modules in parsing's namespace are the loaded ones)."""
+    import sys
+
+    from moto.cloudformation import parsing
+
+    return all(vars(parsing).get(f"{alias}_models", False) is sys.modules.get(f"moto.{service}.models")
+               for alias, service in (("ec2", "ec2"), ("as", "autoscaling"), ("rds", "rds")))

@@ -214,18 +214,27 @@ def outputs(name, resources, parameters={}):
 with mock_aws():
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     outputs("queue", {"Queue": {"Type": "AWS::SQS::Queue"}})
-    ec2_before = "moto.ec2" in sys.modules
+    ec2_before, openapi_before = "moto.ec2" in sys.modules, "openapi_spec_validator" in sys.modules
     vpc = outputs("network", {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}})["Vpc"]
     tags = boto3.client("ec2", region_name="us-east-1").describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"]
     boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/colour", Value="blue", Type="String")
     colour = outputs("parameter", {"Queue": {"Type": "AWS::SQS::Queue"}},
                      {"Colour": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/colour"}})["Colour"]
-    print(json.dumps({"ec2_before": ec2_before, "tags": {t["Key"]: t["Value"] for t in tags}, "colour": colour}))
+    try:
+        apigateway = boto3.client("apigateway", region_name="us-east-1")
+        apigateway.import_rest_api(body=json.dumps(INVALID), failOnWarnings=True)
+    except Exception as refused:
+        invalid = refused.response["Error"]["Message"]
+    print(json.dumps({"ec2_before": ec2_before, "tags": {t["Key"]: t["Value"] for t in tags}, "colour": colour,
+                      "openapi_before": openapi_before, "invalid": invalid}))
 """
+INVALID_OPENAPI = {"openapi": "3.0.0", "info": {"title": "t", "description": "d"},
+                   "paths": {"/x": {"get": {"responses": "none"}}}}
 
 
 def test_services_a_template_does_not_name_load_only_when_one_does() -> None:
-    done = subprocess.run([sys.executable, "-c", DEFERRED_SERVICES_SCRIPT], capture_output=True, text=True, timeout=60)
+    script = f"INVALID = {INVALID_OPENAPI!r}\n{DEFERRED_SERVICES_SCRIPT}"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen["ec2_before"] is False  # an SQS-only stack left EC2 unloaded
@@ -233,3 +242,10 @@ def test_services_a_template_does_not_name_load_only_when_one_does() -> None:
     assert seen["tags"]["aws:cloudformation:logical-id"] == "Vpc"
     assert seen["tags"]["aws:cloudformation:stack-name"] == "network"
     assert seen["colour"] == "blue"  # and an SSM parameter type still resolves through SSM's backends
+    # API Gateway was loaded without its OpenAPI validator, which still refuses a document as it did.
+    from openapi_spec_validator import validate
+
+    assert seen["openapi_before"] is False
+    with pytest.raises(Exception) as invalid:
+        validate(INVALID_OPENAPI)
+    assert seen["invalid"] == f"Failed to parse the uploaded OpenAPI document due to: {invalid.value.message}"

@@ -50,7 +50,10 @@ PATCHES: tuple[Patch, ...] = (
     # First: the others import moto's services, whose region lookups open botocore sessions.
     Patch("shared-sdk-data", sdkdata.patch_shared_sdk_data, sdkdata.each_session_parses_the_sdk_data,
           "shares the SDK's parsed data files between sessions", canary="structure"),
-    # Second: it must run before anything imports moto's CloudFormation.
+    # Next, before anything imports the moto modules they change the imports of.
+    Patch("deferred-openapi-validator", apigateway.patch_deferred_openapi_validator,
+          apigateway.apigateway_imports_the_openapi_validator,
+          "imports openapi-spec-validator only when it validates a document", canary="structure"),
     Patch("deferred-services", cloudformation.patch_deferred_services,
           cloudformation.cloudformation_imports_unused_services,
           "imports only the services a template's resource types need", canary="structure"),

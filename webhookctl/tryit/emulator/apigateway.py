@@ -8,6 +8,7 @@ import functools
 from typing import Any
 
 from webhookctl.tryit.emulator.cloudformation import register_model
+from webhookctl.tryit.emulator.patch import StandIn, import_beside, stand_in_package
 from webhookctl.tryit.emulator.probe import ACCOUNT, Probe, rest_api
 
 APIGATEWAY_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -173,3 +174,42 @@ def aws_managed_policies_are_missing(aws: Probe) -> bool:
     except ClientError as exc:
         return exc.response["Error"]["Code"] == "NoSuchEntity"
     return False
+
+
+# --- cost ----------------------------------------------------------------------------------------------
+
+def patch_deferred_openapi_validator() -> None:
+    """moto's API Gateway imports openapi-spec-validator (0.1 s, with jsonschema and pydantic) for the OpenAPI
+    documents ImportRestApi and PutRestApi validate, which the stack never sends; it now loads on the first
+    validation, whose errors reach moto as the same message. A no-op once moto's API Gateway is imported."""
+    import sys
+
+    if "moto.apigateway.models" in sys.modules:
+        return
+
+    class OpenAPIValidationError(Exception):
+        def __init__(self, message: str) -> None:
+            super().__init__(message)
+            self.message = message
+
+    def validate(spec: Any, *args: Any, **kwargs: Any) -> Any:
+        from openapi_spec_validator import validate as validate_spec
+        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError as InvalidSpec
+
+        try:
+            return validate_spec(spec, *args, **kwargs)
+        except InvalidSpec as invalid:
+            raise OpenAPIValidationError(invalid.message) from invalid
+
+    exceptions = StandIn("openapi_spec_validator.validation.exceptions")
+    exceptions.OpenAPIValidationError = OpenAPIValidationError
+    import_beside("moto.apigateway.models", [stand_in_package("openapi_spec_validator", validate=validate),
+                                             stand_in_package("openapi_spec_validator.validation"), exceptions])
+
+
+def apigateway_imports_the_openapi_validator(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): importing moto's API Gateway imports openapi-spec-validator, whose
+    error class its models hold from then on."""
+    from moto.apigateway import models
+
+    return models.OpenAPIValidationError.__module__.startswith("openapi_spec_validator")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webhookctl.tryit.emulator.patch import StandIn, import_beside, stand_in_package
 from webhookctl.tryit.emulator.probe import Probe, rest_api, template
 
 
@@ -405,27 +406,14 @@ def patch_deferred_services() -> None:
     if "moto.cloudformation.parsing" in sys.modules:
         return
     deferred = [name for name in DEFERRED_SERVICES if f"moto.{name}" not in sys.modules]
-    stand_ins = _stand_ins(deferred)
-    sys.modules.update(stand_ins)
-    try:
-        from moto.cloudformation import parsing
-    finally:
-        for name in stand_ins:
-            del sys.modules[name]
+    parsing = import_beside("moto.cloudformation.parsing", _stand_ins(deferred))
     _load_on_unknown_types(parsing, deferred)
 
 
-def _stand_ins(services: list[str]) -> dict[str, Any]:
-    """The modules parsing's import section reads, as stand-ins that import the real one when first used."""
+def _stand_ins(services: list[str]) -> list[StandIn]:
+    """The modules parsing's import section reads, and the names it takes from them."""
     import importlib
     import sys
-    import types
-
-    class Deferred(types.ModuleType):
-        def __getattr__(self, name: str) -> Any:
-            if sys.modules.get(self.__name__) is self:  # still standing in: what the import system probes for
-                raise AttributeError(name)
-            return getattr(importlib.import_module(self.__name__), name)
 
     class DeferredBackends:
         def __init__(self, module: str, name: str) -> None:
@@ -439,19 +427,15 @@ def _stand_ins(services: list[str]) -> dict[str, Any]:
             real = sys.modules.get("moto.ec2.models.core")
             return real is not None and isinstance(instance, real.TaggedEC2Resource)
 
-    modules: dict[str, Any] = {}
-    for service in services:
-        package, models = Deferred(f"moto.{service}"), Deferred(f"moto.{service}.models")
-        package.models = models
-        package.__path__ = []  # a package, so that `from moto.X.models.core import ...` resolves
-        models.__path__ = []
-        modules[package.__name__], modules[models.__name__] = package, models
-    if "ec2" in services:
-        core = modules["moto.ec2.models.core"] = Deferred("moto.ec2.models.core")
-        core.TaggedEC2Resource = DeferredClass("TaggedEC2Resource", (), {})
-    if "ssm" in services:
-        modules["moto.ssm"].ssm_backends = DeferredBackends("moto.ssm", "ssm_backends")
-    return modules
+    packages = {service: stand_in_package(f"moto.{service}", models=stand_in_package(f"moto.{service}.models"))
+                for service in services}
+    stand_ins = [module for package in packages.values() for module in (package, package.models)]
+    if "ec2" in packages:
+        stand_ins.append(StandIn("moto.ec2.models.core"))
+        stand_ins[-1].TaggedEC2Resource = DeferredClass("TaggedEC2Resource", (), {})
+    if "ssm" in packages:
+        packages["ssm"].ssm_backends = DeferredBackends("moto.ssm", "ssm_backends")
+    return stand_ins
 
 
 def _load_on_unknown_types(parsing: Any, deferred: list[str]) -> None:

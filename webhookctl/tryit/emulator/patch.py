@@ -6,6 +6,9 @@ Pure: importing this loads neither moto nor boto3.
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,3 +54,32 @@ def run_under(lock: Any, owner: type, name: str) -> None:
             return original(self, *args, **kwargs)
 
     setattr(owner, name, locked)
+
+
+class StandIn(types.ModuleType):
+    """Answers for a module while import_beside runs; afterwards, any attribute read imports the real one."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:  # still standing in: what the import system probes for
+            raise AttributeError(name)
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def stand_in_package(name: str, **attributes: Any) -> StandIn:
+    """A StandIn that submodules can be found under (their own stand-ins, in the same import_beside)."""
+    package = StandIn(name)
+    package.__path__ = []
+    vars(package).update(attributes)
+    return package
+
+
+def import_beside(module: str, stand_ins: list[StandIn]) -> types.ModuleType:
+    """MODULE imported while STAND_INS answer for modules it imports, which stay unloaded (a module it imports
+    that has no stand-in under a stand-in package fails to import, loudly)."""
+    seeded = [stand_in for stand_in in stand_ins if stand_in.__name__ not in sys.modules]
+    sys.modules.update((stand_in.__name__, stand_in) for stand_in in seeded)
+    try:
+        return importlib.import_module(module)
+    finally:
+        for stand_in in seeded:
+            sys.modules.pop(stand_in.__name__, None)

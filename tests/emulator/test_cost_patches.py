@@ -181,6 +181,43 @@ def test_updates_through_remembered_traversals_give_the_items_moto_gave(dynamodb
     assert item == {**key, "n": {"N": "2"}, "m": {"N": "0"}, "l": {"L": [{"S": "x"}]}, "ids": {"SS": ["a", "b"]}}
 
 
+def test_a_remembered_update_expression_applies_each_requests_own_values(dynamodb: Any) -> None:
+    update = {"TableName": "t", "UpdateExpression": "SET #s = :s, #n = if_not_exists(#n, :zero) + :one",
+              "ExpressionAttributeNames": {"#s": "status", "#n": "n"}}
+    for key, status, times in (("a", "x", 2), ("b", "y", 1)):
+        for _ in range(times):
+            dynamodb.update_item(Key={"k": {"S": key}}, ExpressionAttributeValues={
+                ":s": {"S": status}, ":zero": {"N": "0"}, ":one": {"N": "1"}}, **update)
+    items = {i["k"]["S"]: i for i in dynamodb.scan(TableName="t")["Items"]}
+    assert items == {"a": {"k": {"S": "a"}, "status": {"S": "x"}, "n": {"N": "2"}},
+                     "b": {"k": {"S": "b"}, "status": {"S": "y"}, "n": {"N": "1"}}}
+
+
+def test_checks_skipped_for_a_validated_expression_still_refuse_it_with_other_names_or_keys(dynamodb: Any) -> None:
+    def update(table: str, expression: str, **names: str) -> None:
+        dynamodb.update_item(TableName=table, Key={"k": {"S": "a"}}, UpdateExpression=expression,
+                             ExpressionAttributeNames={f"#{p}": name for p, name in names.items()},
+                             ExpressionAttributeValues={":x": {"S": "1"}, ":y": {"S": "2"}})
+
+    update("t", "SET #a = :x, #b = :y", a="a", b="b")  # validated: every pass ran, and passed
+    with pytest.raises(dynamodb.exceptions.ClientError, match="overlap|duplicate|Two document paths"):
+        update("t", "SET #a = :x, #b = :y", a="a", b="a")  # the same tree, now setting one path twice
+    with pytest.raises(dynamodb.exceptions.ClientError, match="part of the key"):
+        update("t", "SET #a = :x, #b = :y", a="a", b="k")  # now setting the table's key
+    dynamodb.create_table(TableName="keyed-by-b", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"},
+                                     {"AttributeName": "b", "KeyType": "RANGE"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"},
+                                                {"AttributeName": "b", "AttributeType": "S"}])
+    with pytest.raises(dynamodb.exceptions.ClientError, match="part of the key"):
+        dynamodb.update_item(TableName="keyed-by-b", Key={"k": {"S": "a"}, "b": {"S": "z"}},
+                             UpdateExpression="SET #a = :x, #b = :y", ExpressionAttributeNames={"#a": "a", "#b": "b"},
+                             ExpressionAttributeValues={":x": {"S": "1"}, ":y": {"S": "2"}})
+    for _ in range(2):  # refused, so never remembered as validated
+        with pytest.raises(dynamodb.exceptions.ClientError, match="SET"):
+            update("t", "SET #a = :x SET #b = :y", a="a", b="b")
+
+
 def test_events_filled_through_remembered_jsonpaths_each_carry_their_own_values(mocked: None) -> None:
     events, sqs = (boto3.client(name, region_name="us-east-1") for name in ("events", "sqs"))
     queue = sqs.create_queue(QueueName="target")["QueueUrl"]

@@ -148,6 +148,8 @@ PATCHES: tuple[Patch, ...] = (
           "parses a ConditionExpression once for requests that repeat it", canary="structure"),
     Patch("fast-traversals", dynamodb.patch_fast_traversals, dynamodb.traversers_rebuild_their_maps,
           "builds each expression traverser's node-type map once", canary="structure"),
+    Patch("cached-update-parses", dynamodb.patch_cached_update_parses, dynamodb.each_update_parses_its_expression,
+          "parses an UpdateExpression once for requests that repeat it", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
 )

@@ -24,6 +24,15 @@ def patch_atomic_requests() -> None:
     run_under(DynamoHandler.request_lock, Table, "get_cfn_attribute")
 
 
+def _probe_table(aws: Probe, name: str) -> Any:
+    """A DynamoDB client, with table NAME keyed by the string "k"."""
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    return dynamodb
+
+
 def dynamodb_has_no_lock(aws: Probe) -> bool:
     """Structural: a race cannot be provoked deterministically, so look for any lock in moto's DynamoDB request
     handler, backend or table (the patch adds one to the handler); one in moto means it may serialise requests
@@ -31,9 +40,7 @@ def dynamodb_has_no_lock(aws: Probe) -> bool:
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.responses import DynamoHandler
 
-    aws.client("dynamodb").create_table(
-        TableName="probe", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    _probe_table(aws, "probe")
     backend = dynamodb_backends[ACCOUNT][REGION]
     return not holds_a_lock(DynamoHandler, backend, backend.get_table("probe"))
 
@@ -118,10 +125,7 @@ def each_request_parses_its_condition(aws: Probe) -> bool:
 
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="probe-conditions", BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    dynamodb = _probe_table(aws, "probe-conditions")
     request = {"TableName": "probe-conditions", "ConditionExpression": "attribute_not_exists(#k)",
                "ExpressionAttributeNames": {"#k": "k"}}
     dynamodb.put_item(Item={"k": {"S": "1"}}, **request)
@@ -173,3 +177,83 @@ def traversers_rebuild_their_maps(aws: Probe) -> bool:
         traverser.nodes_to_be_processed()
         traverser.nodes_to_be_processed()
     return built.call_count > 1
+
+
+PARSED_UPDATES_KEPT = 4096
+
+
+def patch_cached_update_parses() -> None:
+    """moto parses an UpdateExpression twice per UpdateItem (its request handler lists the names used, then its
+    backend parses again), copies the tree for its validator, and runs ten validation passes over the copy: the
+    processor's UpdateItems cost twice a one-attribute SET. The parse is a pure function of the string and no
+    caller changes the tree it gets (the validator works on its copy), so one parse serves every request that
+    repeats the string, and its copies load from bytes pickled once. Three passes (one clause of each kind, no
+    overlapping paths, no key attribute set) read only the tree, its names and the table's key: once a
+    remembered tree has passed every pass with the same names and key, those three are skipped; the passes
+    that read the item and the values always run."""
+    import json
+    import pickle
+
+    from moto.dynamodb.parsing import expressions, validators
+
+    make, copy_tree = expressions.UpdateExpressionParser.make, validators.deepcopy
+    parsed: dict[str, Any] = {}
+    pickled: dict[int, bytes] = {}  # id(tree) -> its bytes: ids stay unique while `parsed` holds the trees
+    validated: set[tuple[int, str, tuple]] = set()
+    structural = (validators.ActionCountValidator, validators.OverlappingPathsValidator,
+                  validators.UpdateHashRangeKeyValidator)
+
+    def remembered(cls: Any, expression: str) -> Any:
+        tree = parsed.get(expression)
+        if tree is None:
+            tree = make(expression)  # a bad expression raises here, every time
+            if len(parsed) >= PARSED_UPDATES_KEPT:
+                parsed.clear(), pickled.clear(), validated.clear()
+            parsed[expression], pickled[id(tree)] = tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL)
+        return tree
+
+    def tree_copy(value: Any, memo: Any = None) -> Any:
+        blob = pickled.get(id(value))
+        return pickle.loads(blob) if blob is not None else copy_tree(value, memo)  # noqa: S301 - our own bytes
+
+    def validate(self: Any) -> Any:
+        shape = (id(self._webhookctl_tree), json.dumps(self.expression_attribute_names, sort_keys=True),
+                 tuple(self.table.table_key_attrs)) if id(self._webhookctl_tree) in pickled else None
+        node = self.node_to_validate
+        for processor in self.processors:
+            if not (shape in validated and isinstance(processor, structural)):
+                node = processor.traverse(node)
+        if shape is not None:
+            validated.add(shape)
+        return node
+
+    _remember_validated_tree(validators.UpdateExpressionValidator)
+    expressions.UpdateExpressionParser.make = classmethod(remembered)
+    validators.deepcopy = tree_copy
+    validators.UpdateExpressionValidator.validate = validate
+
+
+def _remember_validated_tree(validator: type) -> None:
+    """The validator keeps the tree it was given (it validates a copy), for the shape its passes are known by."""
+    init = validator.__init__
+
+    def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        self._webhookctl_tree = expression
+        init(self, expression, *args, **kwargs)
+
+    validator.__init__ = __init__
+
+
+def each_update_parses_its_expression(aws: Probe) -> bool:
+    """Structural (a cost, not a behaviour): a second identical UpdateItem tokenizes its UpdateExpression again."""
+    from unittest import mock
+
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    dynamodb = _probe_table(aws, "probe-updates")
+    request = {"TableName": "probe-updates", "Key": {"k": {"S": "1"}}, "UpdateExpression": "SET #s = :s",
+               "ExpressionAttributeNames": {"#s": "s"}, "ExpressionAttributeValues": {":s": {"S": "x"}}}
+    dynamodb.update_item(**request)
+    with mock.patch.object(ExpressionTokenizer, "make_list", side_effect=ExpressionTokenizer.make_list) as tokenized:
+        dynamodb.update_item(**request)
+    return tokenized.call_count > 0

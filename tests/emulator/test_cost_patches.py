@@ -170,6 +170,20 @@ def test_a_remembered_condition_still_decides_each_request_on_its_own_item(dynam
         dynamodb.put_item(Item={"k": {"S": "c"}}, ExpressionAttributeNames={"#u": "u"}, **once)
 
 
+def test_a_remembered_condition_decides_with_each_requests_own_values(dynamodb: Any) -> None:
+    def bump(limit: str, note: str) -> None:  # the condition names :limit; :note is only the SET's
+        dynamodb.update_item(TableName="t", Key={"k": {"S": "a"}}, UpdateExpression="SET n = :limit, note = :note",
+                             ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                             ExpressionAttributeValues={":limit": {"N": limit}, ":note": {"S": note}})
+
+    bump("5", "first")
+    bump("6", "second")  # 5 < 6: passes, with its own SET values
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        bump("2", "third")  # 6 < 2 fails: the condition read this request's :limit, not a remembered one
+    item = dynamodb.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]
+    assert (item["n"], item["note"]) == ({"N": "6"}, {"S": "second"})
+
+
 def test_updates_through_remembered_traversals_give_the_items_moto_gave(dynamodb: Any) -> None:
     key = {"k": {"S": "a"}}
     dynamodb.put_item(TableName="t", Item={**key, "n": {"N": "1"}, "gone": {"S": "x"}, "ids": {"SS": ["a"]}})

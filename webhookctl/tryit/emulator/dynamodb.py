@@ -83,8 +83,8 @@ PARSED_CONDITIONS_KEPT = 4096
 def patch_cached_condition_parses() -> None:
     """moto parses a ConditionExpression afresh for every request, twice for a PutItem or UpdateItem (its request
     handler checks the names used, then its backend evaluates): a tenth of every UpdateItem. The parse is a pure
-    function of the expression with its names and values, and the Op tree it gives is never changed by being
-    evaluated, so one parse per distinct (expression, names, values) serves every later request."""
+    function of the expression with its names and the values it names, and the Op tree it gives is never changed
+    by being evaluated, so one parse per distinct (expression, names, values named) serves every later request."""
     import json
 
     from moto.dynamodb import comparisons, models, responses
@@ -105,8 +105,12 @@ def patch_cached_condition_parses() -> None:
             return getattr(self._parser, name)
 
     def create_condition_expression_parser(expr: Any, names: Any, values: Any) -> Any:
+        # Only values the expression can name reach its Op tree: a request's other values (its SET's) are
+        # left out of the key, or no two requests would share one.
+        named = {name: value for name, value in values.items() if name in expr} \
+            if isinstance(expr, str) and isinstance(values, dict) else values
         try:
-            key = (expr, json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+            key = (expr, json.dumps(names, sort_keys=True), json.dumps(named, sort_keys=True))
         except (TypeError, ValueError):
             return make(expr, names, values)
         if key not in parsed:

@@ -180,6 +180,31 @@ def test_stream_batch_is_retried_from_the_first_failed_record():
     assert function.events[0]["Records"][0]["eventSourceARN"] == "arn:stream"
 
 
+def test_records_from_the_emulators_stream_carry_their_creation_time_in_epoch_seconds_as_lambda_does():
+    import time
+
+    import boto3
+    from moto import mock_aws
+
+    from webhookctl.tryit.emulator.inprocess import streams_client
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        arn = dynamodb.create_table(
+            TableName="t", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]["LatestStreamArn"]
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "a"}})
+        function = Recorder(invocation({"batchItemFailures": []}))
+        poller = StreamPoller(streams_client("us-east-1"), arn, function, "us-east-1").open()
+        assert poller.poll_once() == 1
+    (record,) = function.events[0]["Records"]
+    created = record["dynamodb"]["ApproximateCreationDateTime"]
+    assert type(created) is int and abs(created - time.time()) < 60
+    assert record["dynamodb"]["NewImage"] == {"k": {"S": "a"}}
+
+
 def test_exhausted_stream_retries_go_to_the_on_failure_destination_and_the_shard_moves_on():
     failures = []
     function = Recorder(invocation(error="Boom"))

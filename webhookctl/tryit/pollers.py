@@ -112,9 +112,9 @@ class QueuePoller:
 def stream_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A GetRecords record as Lambda delivers it: eventSourceARN added, creation time in epoch seconds."""
     dynamodb = dict(record["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    created = dynamodb.get("ApproximateCreationDateTime")  # raw from streams_client; a datetime from others
+    if created is not None:
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp() if isinstance(created, datetime) else created)
     return {**record, "dynamodb": dynamodb, "awsRegion": region, "eventSourceARN": stream_arn}
 
 

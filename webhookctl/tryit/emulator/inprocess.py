@@ -27,8 +27,13 @@ class InProcessAws:
 
 def streams_client(region: str) -> Any:
     """DynamoDB Streams addressed by its regional endpoint: botocore otherwise derives an account-based host
-    from the StreamArn, which the in-process emulator does not recognise (moto-notes, Harness)."""
+    from the StreamArn, which the in-process emulator does not recognise (moto-notes, Harness). Its timestamps
+    stay the epoch seconds the service sends, as Lambda hands them on (the AWS CLI's own trick: botocore would
+    parse each into a datetime, a hundredth of the sandbox's CPU, for the poller to turn back)."""
     import boto3
+    import botocore.session
 
-    return boto3.client("dynamodbstreams", region_name=region,
-                        endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
+    core = botocore.session.Session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda value: value)
+    return boto3.Session(botocore_session=core, region_name=region).client(
+        "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")

@@ -14,6 +14,8 @@ the sandbox disables them and is the poller itself.
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import json
 import os
 import secrets as random_secrets
@@ -180,6 +182,26 @@ def start_sandbox(options: SandboxOptions, say: Say, *, show: Callable[[str, str
 
     say() gets progress; show(kind, line) gets the per-webhook lines (None: nothing is shown).
     """
+    with _no_collections():
+        return _start(options, say, show, capture)
+
+
+@contextlib.contextmanager
+def _no_collections() -> Any:
+    """No cyclic garbage collection while the sandbox starts: nearly everything it makes (moto's and botocore's
+    models, the deployed stack) lives as long as it does, and the collector's passes over them were a quarter
+    of the start (three full ones, 0.15 s). What is garbage is collected as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _start(options: SandboxOptions, say: Say, show: Callable[[str, str], None] | None,
+           capture: Capture | None) -> Sandbox:
     from webhookctl.tryit.emulator import start_emulator
 
     capture = capture or Capture.install()

@@ -271,23 +271,3 @@ def test_the_readmes_consumer_rule_routes_refunds_and_nothing_else(sandbox):
         events.remove_targets(Rule="refunds-to-ledger", EventBusName=bus, Ids=["ledger"])
         events.delete_rule(Name="refunds-to-ledger", EventBusName=bus)
 
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_a_sandbox_start_leaves_the_garbage_collector_as_it_found_it_even_when_it_fails(enabled):
-    import errno
-    import gc
-    import socket
-
-    from webhookctl.tryit.sandbox import SandboxOptions, start_sandbox
-
-    (gc.enable if enabled else gc.disable)()
-    try:
-        with socket.socket() as busy:
-            busy.bind(("127.0.0.1", 0))
-            busy.listen()
-            with pytest.raises(OSError) as refused:
-                start_sandbox(SandboxOptions(port=busy.getsockname()[1]), lambda line: None)
-        assert refused.value.errno == errno.EADDRINUSE
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable()

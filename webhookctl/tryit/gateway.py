@@ -14,6 +14,7 @@ from typing import Any
 from webhookctl.tryit import apigw
 from webhookctl.tryit.edge_limits import Edge
 from webhookctl.tryit.pollers import Invoke
+from webhookctl.tryit.serving import stop_serving
 
 # API Gateway's payload limit; larger requests never reach the function.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -61,7 +62,7 @@ class Gateway:
 
     def stop(self) -> None:
         if self._thread.is_alive():
-            self.server.shutdown()
+            stop_serving(self.server.shutdown, self.server.server_address[:2])
         self.server.server_close()
 
     def handle(self, request: apigw.Request) -> apigw.Response:

@@ -43,6 +43,7 @@ from webhookctl.tryit.emulator import (
     wafv2,
 )
 from webhookctl.tryit.emulator.patch import AccountPreset, Patch
+from webhookctl.tryit.serving import stop_serving
 
 __all__ = ["ACCOUNT_PRESETS", "PATCHES", "Emulator", "install_patches", "patches_installed", "start_emulator"]
 
@@ -177,7 +178,7 @@ class Emulator:
             response.read()
 
     def stop(self) -> None:
-        self._server.stop()
+        stop_serving(self._server.stop, self._server.get_host_and_port())
 
     def __enter__(self) -> Emulator:
         return self

@@ -122,6 +122,8 @@ PATCHES: tuple[Patch, ...] = (
           cloudwatch.get_metric_data_has_no_percentiles, "answers GetMetricData's percentile statistics (p50, p99)"),
     Patch("dimension-order", cloudwatch.patch_dimension_order, cloudwatch.dimension_order_matters,
           "matches a metric's dimensions in any order"),
+    Patch("distinct-metric-listing", cloudwatch.patch_distinct_metric_listing,
+          cloudwatch.metrics_are_listed_per_datapoint, "lists each metric once, not once per datapoint"),
     Patch("tls-only-bucket-policy", s3.patch_tls_only_bucket_policy, s3.tls_only_policy_denies_everything,
           "lets requests through a Deny-unless-aws:SecureTransport bucket policy"),
     Patch("disabled-stream-mapping", dynamodbstreams.patch_disabled_stream_mapping,

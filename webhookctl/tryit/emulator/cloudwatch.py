@@ -1,5 +1,6 @@
-"""CloudWatch: AWS::CloudWatch::Alarm in templates (moto's CloudFormation has no model for it), and the
-percentile statistics (p50, p99) GetMetricData answers, which `webhookctl stats` reads latency with."""
+"""CloudWatch: AWS::CloudWatch::Alarm in templates (moto's CloudFormation has no model for it), the
+percentile statistics (p50, p99) GetMetricData answers, which `webhookctl stats` reads latency with, and
+metrics matched and listed as AWS does."""
 
 from __future__ import annotations
 
@@ -128,6 +129,38 @@ def get_metric_data_has_no_percentiles(aws: Probe) -> bool:
     except Exception:  # noqa: BLE001 - moto fails the whole call (float(None)): the gap itself
         return True
     return [v for r in answer["MetricDataResults"] for v in r["Values"]] != [50.0]
+
+
+def patch_distinct_metric_listing() -> None:
+    """moto's ListMetrics drops a datum whose metric it has listed, but its dimension check compares each
+    dimension with every other (so two never match) and skips metrics without dimensions: such a metric is
+    listed once per datapoint, and the listing is quadratic in them. AWS lists each metric once."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    def get_filtered_metrics(self: Any, metric_name: str, namespace: str, dimensions: list[dict[str, str]]) -> Any:
+        listed, seen = [], set()
+        for datum in self.get_all_metrics():
+            key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
+            if key not in seen and datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
+                seen.add(key)
+                listed.append(datum)
+        return listed
+
+    CloudWatchBackend.get_filtered_metrics = get_filtered_metrics
+
+
+def metrics_are_listed_per_datapoint(aws: Probe) -> bool:
+    """Two datapoints of one metric with two dimensions, and two of one without, are not listed as two metrics."""
+    from datetime import UTC, datetime
+
+    cloudwatch, now = aws.client("cloudwatch"), datetime.now(UTC)
+    dimensions = [{"Name": "Provider", "Value": "stripe"}, {"Name": "Stack", "Value": "probe"}]
+    for _ in range(2):
+        cloudwatch.put_metric_data(Namespace="Probe", MetricData=[
+            {"MetricName": "Accepted", "Dimensions": dimensions, "Timestamp": now, "Value": 1.0},
+            {"MetricName": "Total", "Timestamp": now, "Value": 1.0}])
+    listed = cloudwatch.list_metrics(Namespace="Probe")["Metrics"]
+    return sorted(m["MetricName"] for m in listed) != ["Accepted", "Total"]
 
 
 def patch_dimension_order() -> None:

@@ -35,6 +35,7 @@ from webhookctl.tryit.emulator import (
     events,
     kms,
     logs,
+    routing,
     s3,
     sdkdata,
     secretsmanager,
@@ -155,6 +156,8 @@ PATCHES: tuple[Patch, ...] = (
           "parses an UpdateExpression once for requests that repeat it", canary="structure"),
     Patch("fast-get-records", dynamodbstreams.patch_fast_get_records, dynamodbstreams.get_records_is_slow,
           "serialises stream records about as fast as json.dumps", canary="timing"),
+    Patch("lazy-url-builders", routing.patch_lazy_url_builders, routing.rules_compile_url_builders,
+          "routes requests without werkzeug compiling a URL builder for every rule", canary="structure"),
 )
 
 # Settings of the account the emulator plays: a fresh AWS account lacks them too, so they are not moto gaps.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socketserver
 import threading
 
+import pytest
+
 from webhookctl.tryit.serving import stop_serving
 
 LONG_POLL_S = 60  # far longer than the test's patience: only a woken loop stops in time
@@ -46,6 +48,20 @@ def test_plain_shutdown_does_wait_out_the_poll() -> None:
         plain.start()
         plain.join(1)
         assert plain.is_alive()
+    finally:
+        stop_serving(server.shutdown, server.server_address)
+        server.server_close()
+
+
+def test_what_the_stop_raises_reaches_the_caller() -> None:
+    server, thread = _serving(LONG_POLL_S)
+
+    def refuses() -> None:
+        raise RuntimeError("the server would not stop")
+
+    try:
+        with pytest.raises(RuntimeError, match="would not stop"):
+            stop_serving(refuses, server.server_address)
     finally:
         stop_serving(server.shutdown, server.server_address)
         server.server_close()

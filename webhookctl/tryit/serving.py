@@ -11,10 +11,21 @@ from collections.abc import Callable
 
 def stop_serving(stop: Callable[[], None], address: tuple[str, int], wake_every_s: float = 0.01) -> None:
     """stop() (which returns once the serve loop has ended), with throwaway connections to ADDRESS waking that
-    loop until it does (one that arrives before the shutdown request costs an accept and an empty read)."""
-    stopping = threading.Thread(target=stop, name="stop-serving", daemon=True)
-    stopping.start()
-    while stopping.is_alive():
+    loop until it does (one that arrives before the shutdown request costs an accept and an empty read).
+    What stop() raises is raised here."""
+    failures: list[BaseException] = []
+
+    def stopping() -> None:
+        try:
+            stop()
+        except BaseException as exc:  # handed to the caller's thread below
+            failures.append(exc)
+
+    thread = threading.Thread(target=stopping, name="stop-serving", daemon=True)
+    thread.start()
+    while thread.is_alive():
         with contextlib.suppress(OSError):
             socket.create_connection(address, timeout=wake_every_s * 10).close()
-        stopping.join(wake_every_s)
+        thread.join(wake_every_s)
+    if failures:
+        raise failures[0]

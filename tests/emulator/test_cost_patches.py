@@ -305,18 +305,20 @@ def test_services_a_template_does_not_name_load_only_when_one_does() -> None:
 def test_url_builders_compiled_on_first_use_build_what_werkzeugs_own_build() -> None:
     from werkzeug.routing import Map, Rule
 
-    urls = Map([Rule("/2015-03-31/functions/<name>/invocations", endpoint="invoke"),
-                Rule("/restapis/<int:api>/stages", endpoint="stages", defaults={"api": 7}),
-                Rule("/restapis/<int:api>/stages/<stage>", endpoint="stage")]).bind("localhost")
+    from webhookctl.tryit.emulator.routing import compiled
+
+    invoke = Rule("/2015-03-31/functions/<name>/invocations", endpoint="invoke")
+    urls = Map([invoke, Rule("/restapis/<int:api>/stages", endpoint="stages", defaults={"api": 7}),
+                Rule("/restapis/<int:api>/stages/<stage>", endpoint="stage"),
+                Rule("/rules/<rule>", endpoint="rule")]).bind("localhost")
+    assert not compiled(invoke._build) and not compiled(invoke._build_unknown)  # bound, nothing compiled yet
     for _ in range(2):  # the first build compiles each builder in place, the second uses it
         assert urls.build("invoke", {"name": "my fn", "Qualifier": "1"}) == \
             "/2015-03-31/functions/my%20fn/invocations?Qualifier=1"
         assert urls.build("invoke", {"name": "f", "Qualifier": "1"}, append_unknown=False) == \
             "/2015-03-31/functions/f/invocations"
         assert urls.build("stages", {}) == "/restapis/7/stages"
-        assert urls.build("stage", {"api": 3, "stage": "v1"}, force_external=True) == "http://localhost/restapis/3/stages/v1"
-    # and moto still routes by them: a REST service answers (Lambda's ListFunctions is such a rule)
-    from moto import mock_aws
-
-    with mock_aws():
-        assert boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"] == []
+        assert urls.build("stage", {"api": 3, "stage": "v1"}, force_external=True) == \
+            "http://localhost/restapis/3/stages/v1"
+        assert urls.build("rule", {"rule": "r1", "self": "s"}) == "/rules/r1?self=s"
+        assert compiled(invoke._build) and compiled(invoke._build_unknown)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 
-def stop_serving(stop: Callable[[], None], address: tuple[str, int], wake_every_s: float = 0.01) -> None:
-    """stop() (which returns once the serve loop has ended), with throwaway connections to ADDRESS waking that
-    loop until it does (one that arrives before the shutdown request costs an accept and an empty read).
-    What stop() raises is raised here."""
+def stop_serving(stop: Callable[[], None], address: tuple[str, int], wake_every_s: float = 0.01,
+                 wake_for_s: float = 5.0) -> None:
+    """stop(), returning once the serve loop has ended, with throwaway connections to ADDRESS to wake that loop
+    from its poll; what stop() raises is raised here."""
     failures: list[BaseException] = []
 
     def stopping() -> None:
@@ -23,9 +24,16 @@ def stop_serving(stop: Callable[[], None], address: tuple[str, int], wake_every_
 
     thread = threading.Thread(target=stopping, name="stop-serving", daemon=True)
     thread.start()
-    while thread.is_alive():
+    deadline = time.monotonic() + wake_for_s
+    # Joined first: a connection made before shutdown() has asked the loop to stop is merely served.
+    while not _joined(thread, wake_every_s) and time.monotonic() < deadline:
         with contextlib.suppress(OSError):
             socket.create_connection(address, timeout=wake_every_s * 10).close()
-        thread.join(wake_every_s)
+    thread.join()  # past the deadline, a stop that is slow for its own reasons is waited for as before
     if failures:
         raise failures[0]
+
+
+def _joined(thread: threading.Thread, timeout_s: float) -> bool:
+    thread.join(timeout_s)
+    return not thread.is_alive()

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 from tests.bench.measure import verdict
 from webhookctl.tryit.send import percentile
@@ -53,27 +54,34 @@ CEILING_WEBHOOKS = 400
 # Rounds of 8 threads vary by a third within one process (GIL hand-offs and the DynamoDB request lock), so the
 # ceiling is a median of rounds, shown beside a single loop's (the emulator's serial capacity).
 CEILING_ROUNDS = 3
-LOCAL_UP_ROUNDS = 3  # like the moto_server baseline's rounds
+LOCAL_UP_ROUNDS = 5  # each beside a bare moto_server start
 POLLER_ERROR = re.compile(r"^[a-z]+(-[a-z0-9]+)*: \w+: ")  # run_loop's "name: ErrorType: message"
 
 
 def run() -> list[str]:
     exe = shutil.which("webhookctl", path=str(Path(sys.executable).parent)) or "webhookctl"
     serial, ceiling = _emulator_ceiling(threads=1), _emulator_ceiling()
-    moto_start, moto_loaded = _moto_server_start(), _moto_with_stack_services()
+    moto_loaded = _moto_with_stack_services()
     lines = [f"emulator ceiling: {ceiling:.1f} webhooks/s with {CONCURRENCY} concurrent bare loops (as many as the "
              f"senders), {serial:.1f} webhooks/s with one; median of {CEILING_ROUNDS} rounds each of the pipeline's "
              "own calls, batched as it batches them: 6 per webhook, 4 per 10; no webhookctl code",
-             f"bare moto_server start (a fresh `moto_server -p 0` process, exec to listening): {moto_start:.2f} s",
              f"moto with the stack's 15 services imported (fresh interpreter to serving): {moto_loaded:.2f} s"]
-    with tempfile.TemporaryDirectory(prefix="bench-local-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="bench-local-") as scratch, \
+            (Path(scratch) / "local-up.stderr").open("a") as progress:  # every start's lines, for _poller_errors
         env = _no_aws_environment(Path(scratch))
-        progress = Path(scratch) / "local-up.stderr"
-        starts = [_start_and_stop(exe, env, scratch, progress) for _ in range(LOCAL_UP_ROUNDS - 1)]
+        # Interleaved, a bare server's start then local up's, round after round: the host's pace drifts
+        # between runs by a third, and the ratio should not.
+        moto_starts, up_starts = [], []
+        for _ in range(LOCAL_UP_ROUNDS - 1):
+            moto_starts.append(_moto_server_start())
+            up_starts.append(_start_and_stop(exe, env, scratch, progress))
+        moto_starts.append(_moto_server_start())
         sandbox, last = _local_up(exe, env, scratch, progress)
         try:
-            ready = statistics.median([*starts, last])
-            lines += [f"local up: start -> ready {ready:.2f} s (median of {LOCAL_UP_ROUNDS}) = "
+            moto_start, ready = statistics.median(moto_starts), statistics.median([*up_starts, last])
+            lines += [f"bare moto_server start (a fresh `moto_server -p 0` process, exec to listening): "
+                      f"{moto_start:.2f} s (median of {LOCAL_UP_ROUNDS}, interleaved with local up's)",
+                      f"local up: start -> ready {ready:.2f} s (median of {LOCAL_UP_ROUNDS}) = "
                       f"{ready / moto_start:.1f}x a bare moto_server start "
                       f"[{verdict(ready / moto_start, 2.0)} <= 2x] [{verdict(ready, 3.0)} <= 3 s]; "
                       f"{ready / moto_loaded:.1f}x moto with the stack's services loaded "
@@ -81,23 +89,25 @@ def run() -> list[str]:
             lines += _throughput(exe, env, scratch, ceiling, serial)
         finally:
             _stop(sandbox)
-        lines += _poller_errors(progress)
+        progress.flush()
+        lines += _poller_errors(Path(progress.name))
     return lines
 
 
-def _local_up(exe: str, env: dict[str, str], scratch: str, progress: Path) -> tuple[subprocess.Popen, float]:
-    """A `local up` process, once it is ready, and the seconds from exec to its ready line."""
+def _local_up(exe: str, env: dict[str, str], scratch: str, progress: IO[str]) -> tuple[subprocess.Popen, float]:
+    """A ready `local up` process, and its seconds from exec to the ready line (the figure users wait for)."""
     started = time.perf_counter()
     sandbox = subprocess.Popen([exe, "local", "up", "--port", "0", "--quiet"], env=env, cwd=scratch,
-                               stdout=subprocess.PIPE, stderr=progress.open("w"), text=True)
+                               stdout=subprocess.PIPE, stderr=progress, text=True)
     try:
-        return sandbox, _wait_ready(sandbox) and time.perf_counter() - started
+        _wait_ready(sandbox)
     except BaseException:
         _stop(sandbox)
         raise
+    return sandbox, time.perf_counter() - started
 
 
-def _start_and_stop(exe: str, env: dict[str, str], scratch: str, progress: Path) -> float:
+def _start_and_stop(exe: str, env: dict[str, str], scratch: str, progress: IO[str]) -> float:
     sandbox, seconds = _local_up(exe, env, scratch, progress)
     _stop(sandbox)
     return seconds
@@ -116,22 +126,19 @@ def _poller_errors(progress: Path) -> list[str]:
         else ["sandbox pollers reported no failed round"]
 
 
-def _moto_server_start(rounds: int = 3) -> float:
-    """Median seconds from exec of `moto_server -p 0` to its "Running on" line: the sandbox's own floor."""
+def _moto_server_start() -> float:
+    """Seconds from exec of `moto_server -p 0` to its "Running on" line: the sandbox's own floor."""
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        server = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
-        try:
-            if not any(MOTO_SERVER_READY.search(line) for line in server.stdout):
-                raise RuntimeError(f"moto_server exited {server.wait()} before it was listening")
-            times.append(time.perf_counter() - started)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    return statistics.median(times)
+    started = time.perf_counter()
+    server = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        if not any(MOTO_SERVER_READY.search(line) for line in server.stdout):
+            raise RuntimeError(f"moto_server exited {server.wait()} before it was listening")
+        return time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _moto_with_stack_services(rounds: int = 3) -> float:
@@ -260,10 +267,10 @@ def _no_aws_environment(scratch: Path) -> dict[str, str]:
             "AWS_EC2_METADATA_DISABLED": "true", "WEBHOOKCTL_STATE_DIR": str(scratch)}
 
 
-def _wait_ready(sandbox: subprocess.Popen) -> bool:
+def _wait_ready(sandbox: subprocess.Popen) -> None:
     for line in sandbox.stdout:
         if line.startswith("sandbox ready"):
-            return True
+            return
     raise RuntimeError(f"local up exited {sandbox.wait()} before it was ready")
 
 

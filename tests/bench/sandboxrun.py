@@ -211,7 +211,9 @@ def _custom_metrics(sandbox: Any) -> int:
     from webhookctl.handlers.webhook_common.contract import metrics as metric_names
 
     pages = sandbox.clients.cloudwatch.get_paginator("list_metrics").paginate(Namespace=metric_names.NAMESPACE)
-    return sum(len(page["Metrics"]) for page in pages)  # each once, as AWS lists them (distinct-metric-listing)
+    # what CloudWatch bills: each distinct name + dimensions (the emulator lists each once, as AWS does)
+    return len({(m["MetricName"], frozenset((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
+                for page in pages for m in page["Metrics"]})
 
 
 def describe(sandbox: Any) -> Run:

@@ -123,7 +123,7 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
         remove_state(path, os.getpid())
         box.stop()
         say("stopped")
-        gc.freeze()  # the process ends here: collecting the sandbox's heap at exit only delayed it (0.3 s)
+        gc.freeze()  # `up` ends its process: collecting the sandbox's heap at exit only delayed it (0.3 s)
 
 
 def _start(module, options, say, show):

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from webhookctl.cli import cli
 from webhookctl.tryit import send
 from webhookctl.tryit.samples import KINDS, PROVIDERS, sample_event
+from webhookctl.tryit.serving import stop_serving
 
 NOW = int(time.time())  # for events whose signature time is never checked against the clock
 URL = "https://hooks.example.com/live/webhook/square"
@@ -248,7 +249,7 @@ def receiver_url():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/webhook/"
-    server.shutdown()
+    stop_serving(server.shutdown, server.server_address[:2])
     server.server_close()
 
 

@@ -46,6 +46,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from webhookctl.tryit.serving import stop_serving
+
 
 @dataclass
 class Seen:
@@ -677,5 +679,5 @@ def serving(api: FakeApi) -> Iterator[str]:
     try:
         yield base
     finally:
-        server.shutdown()
+        stop_serving(server.shutdown, server.server_address[:2])
         server.server_close()

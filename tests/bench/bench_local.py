@@ -89,8 +89,7 @@ def run() -> list[str]:
             lines += _throughput(exe, env, scratch, ceiling, serial)
         finally:
             _stop(sandbox)
-        progress.flush()
-        lines += _poller_errors(Path(progress.name))
+        lines += _poller_errors(Path(progress.name))  # written by the sandboxes only, all stopped now
     return lines
 
 

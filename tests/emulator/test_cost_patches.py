@@ -322,3 +322,23 @@ def test_url_builders_compiled_on_first_use_build_what_werkzeugs_own_build() -> 
             "http://localhost/restapis/3/stages/v1"
         assert urls.build("rule", {"rule": "r1", "self": "s"}) == "/rules/r1?self=s"
         assert compiled(invoke._build) and compiled(invoke._build_unknown)
+
+
+def test_stream_records_answered_as_json_carry_every_attribute_type_as_the_json_protocol_sends_it(mocked: None) -> None:
+    item = {"k": {"S": "a"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\xff"}, "bs": {"BS": [b"\x01", b"\x02"]},
+            "ss": {"SS": ["x"]}, "ns": {"NS": ["2"]}, "m": {"M": {"inner": {"B": b"\x03"}}},
+            "l": {"L": [{"BOOL": True}, {"NULL": True}]}}
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",  # the endpoint in-process moto knows
+                           endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+    arn = dynamodb.create_table(
+        TableName="s", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"][
+        "LatestStreamArn"]
+    dynamodb.put_item(TableName="s", Item=item)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    (record,) = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]  # parsed by botocore
+    assert record["dynamodb"]["NewImage"] == item
+    assert record["dynamodb"]["ApproximateCreationDateTime"].year >= 2024

@@ -27,13 +27,33 @@ class InProcessAws:
 
 def streams_client(region: str) -> Any:
     """DynamoDB Streams addressed by its regional endpoint: botocore otherwise derives an account-based host
-    from the StreamArn, which the in-process emulator does not recognise (moto-notes, Harness). Its timestamps
-    stay the epoch seconds the service sends, as Lambda hands them on (the AWS CLI's own trick: botocore would
-    parse each into a datetime, a hundredth of the sandbox's CPU, for the poller to turn back)."""
+    from the StreamArn, which the in-process emulator does not recognise (moto-notes, Harness). GetRecords'
+    records stay the JSON the service sends, as Lambda hands them on (epoch seconds, base64 binaries):
+    botocore's shape-driven parse of every image, for the poller to turn back, was a thirtieth of the
+    sandbox's CPU."""
     import boto3
     import botocore.session
 
     core = botocore.session.Session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda value: value)
+    core.register_component("response_parser_factory", _records_as_sent())
     return boto3.Session(botocore_session=core, region_name=region).client(
         "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
+
+
+def _records_as_sent() -> Any:
+    """A parser factory whose JSON parser returns GetRecords' body as sent, and parses the rest as botocore does."""
+    import json
+
+    from botocore.parsers import JSONParser, ResponseParserFactory
+
+    class RecordsAsSent(JSONParser):
+        def _do_parse(self, response: dict[str, Any], shape: Any) -> dict[str, Any]:
+            if shape is not None and shape.name == "GetRecordsOutput":
+                return json.loads(response["body"])
+            return super()._do_parse(response, shape)
+
+    class Factory(ResponseParserFactory):
+        def create_parser(self, protocol_name: str) -> Any:
+            return RecordsAsSent(**self._defaults) if protocol_name == "json" else super().create_parser(protocol_name)
+
+    return Factory()

@@ -266,8 +266,12 @@ with mock_aws():
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     outputs("queue", {"Queue": {"Type": "AWS::SQS::Queue"}})
     ec2_before, openapi_before = "moto.ec2" in sys.modules, "openapi_spec_validator" in sys.modules
-    vpc = outputs("network", {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}})["Vpc"]
-    tags = boto3.client("ec2", region_name="us-east-1").describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"]
+    network = outputs("network", {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        "Template": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {}}}})
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    tags = ec2.describe_vpcs(VpcIds=[network["Vpc"]])["Vpcs"][0]["Tags"]
+    template = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [network["Template"]]}])["Tags"]
     boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/colour", Value="blue", Type="String")
     colour = outputs("parameter", {"Queue": {"Type": "AWS::SQS::Queue"}},
                      {"Colour": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/colour"}})["Colour"]
@@ -277,7 +281,7 @@ with mock_aws():
     except Exception as refused:
         invalid = refused.response["Error"]["Message"]
     print(json.dumps({"ec2_before": ec2_before, "tags": {t["Key"]: t["Value"] for t in tags}, "colour": colour,
-                      "openapi_before": openapi_before, "invalid": invalid}))
+                      "template_tags": template, "openapi_before": openapi_before, "invalid": invalid}))
 """
 INVALID_OPENAPI = {"openapi": "3.0.0", "info": {"title": "t", "description": "d"},
                    "paths": {"/x": {"get": {"responses": "none"}}}}
@@ -292,6 +296,7 @@ def test_services_a_template_does_not_name_load_only_when_one_does() -> None:
     # moto's tagging of EC2 resources (an isinstance check on a class parsing imported) still happens,
     assert seen["tags"]["aws:cloudformation:logical-id"] == "Vpc"
     assert seen["tags"]["aws:cloudformation:stack-name"] == "network"
+    assert seen["template_tags"] == []  # and its exception (moto 5.2.6) for a LaunchTemplate, another such check
     assert seen["colour"] == "blue"  # and an SSM parameter type still resolves through SSM's backends
     # API Gateway was loaded without its OpenAPI validator, which still refuses a document as it did.
     from openapi_spec_validator import validate

@@ -395,6 +395,9 @@ def json_templates_go_through_pure_python_yaml(aws: Probe) -> bool:
 # services do not import anyway (Lambda brings ECR and Kinesis). EC2 alone is a third of a second of JSON.
 DEFERRED_SERVICES = ("autoscaling", "batch", "datapipeline", "ec2", "ecs", "efs", "elb", "elbv2", "emr", "iot",
                      "rds", "redshift", "route53", "sagemaker", "ssm", "stepfunctions")
+# The classes parsing's import section takes from deferred services by name, for isinstance checks.
+DEFERRED_CLASSES = (("moto.ec2.models.core", "TaggedEC2Resource"),
+                    ("moto.ec2.models.launch_templates", "LaunchTemplate"))
 
 
 def patch_deferred_services() -> None:
@@ -423,16 +426,17 @@ def _stand_ins(services: list[str]) -> list[StandIn]:
             return getattr(importlib.import_module(self.module), self.name)[account_id]
 
     class DeferredClass(type):
-        def __instancecheck__(cls, instance: Any) -> bool:  # nothing is an EC2 resource until EC2 is loaded
-            real = sys.modules.get("moto.ec2.models.core")
-            return real is not None and isinstance(instance, real.TaggedEC2Resource)
+        def __instancecheck__(cls, instance: Any) -> bool:  # nothing is an instance until its module is loaded
+            real = sys.modules.get(cls.__module__)
+            return real is not None and isinstance(instance, getattr(real, cls.__name__))
 
     packages = {service: stand_in_package(f"moto.{service}", models=stand_in_package(f"moto.{service}.models"))
                 for service in services}
     stand_ins = [module for package in packages.values() for module in (package, package.models)]
-    if "ec2" in packages:
-        stand_ins.append(StandIn("moto.ec2.models.core"))
-        stand_ins[-1].TaggedEC2Resource = DeferredClass("TaggedEC2Resource", (), {})
+    for module, name in DEFERRED_CLASSES:
+        if module.split(".")[1] in packages:
+            stand_ins.append(StandIn(module))
+            setattr(stand_ins[-1], name, DeferredClass(name, (), {"__module__": module}))
     if "ssm" in packages:
         packages["ssm"].ssm_backends = DeferredBackends("moto.ssm", "ssm_backends")
     return stand_ins

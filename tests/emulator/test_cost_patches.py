@@ -73,6 +73,13 @@ def test_sessions_share_the_sdk_data_and_their_clients_answer_alike() -> None:
     assert "dynamodb" in loaders[0].list_available_services(type_name="service-2")
 
 
+def test_an_s3_clients_edit_of_its_request_uris_stays_its_own(mocked: None) -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="probe")  # botocore strips "/{Bucket}"
+    model = botocore.session.Session().get_component("data_loader").load_service_model("s3", "service-2")
+    assert model["operations"]["CreateBucket"]["http"]["requestUri"] == "/{Bucket}"
+    assert boto3.Session().client("s3", region_name="us-east-1").list_objects_v2(Bucket="probe")["KeyCount"] == 0
+
+
 def test_a_handler_without_kwargs_is_still_refused_every_time() -> None:
     events = botocore.session.Session().get_component("event_emitter")
 

@@ -20,8 +20,9 @@ from webhookctl.tryit.emulator.probe import Probe
 
 def patch_shared_sdk_data() -> None:
     """One parse per file, one listing per search path, one signature check per function, per process. botocore
-    already hands a session's loaded data to every client as shared and read-only, so sharing it between
-    sessions changes no answer; the data files do not change while the sandbox runs."""
+    already hands a session's loaded data to every client as shared and read-only (bar the one edit
+    _own_http_traits keeps to its client), so sharing it between sessions changes no answer; the data files do
+    not change while the sandbox runs."""
     import botocore.hooks
     from botocore.loaders import JSONFileLoader, Loader
 
@@ -29,6 +30,24 @@ def patch_shared_sdk_data() -> None:
     for name in ("load_data_with_path", "list_available_services", "list_api_versions"):
         setattr(Loader, name, _once_per(getattr(Loader, name), lambda loader: tuple(loader.search_paths)))
     botocore.hooks.accepts_kwargs = _signature_checked_once(botocore.hooks.accepts_kwargs)
+    _own_http_traits()
+
+
+def _own_http_traits() -> None:
+    """Each operation model gets a copy of its (flat) http dict, the one part of the data botocore edits."""
+    from botocore.model import OperationModel
+
+    original = OperationModel.__init__
+
+    # botocore's S3 client strips "/{Bucket}" from its operations' requestUri in place (handlers.
+    # remove_bucket_from_url_paths_from_model); shared, that reached moto, which since 5.2.6 routes S3 requests
+    # by those URIs too (werkzeug: "URL rule '' must start with a slash").
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.http = dict(self.http)
+
+    OperationModel.__init__ = __init__
 
 
 def _once_per(method: Callable[..., Any], scope: Callable[[Any], Hashable]) -> Callable[..., Any]:

@@ -121,6 +121,35 @@ def test_local_up_on_a_busy_port_says_so_and_exits_2(tmp_path):
     assert f"port {port} is in use: pass --port N, or --port 0 for any free port" in result.stderr
 
 
+def test_local_up_on_another_moto_than_the_pinned_one_refuses_before_starting_and_exits_2(tmp_path):
+    from webhookctl.tryit.emulator import pinned_moto
+
+    other = "5.0.0"
+    script = ("import importlib.metadata as m, sys; real = m.version; "
+              f"m.version = lambda name: {other!r} if name == 'moto' else real(name); "
+              "sys.argv = ['webhookctl', 'local', 'up', '--port', '0']; from webhookctl.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", script], env=no_aws_environment(tmp_path, tmp_path),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"the sandbox's patches to moto are for moto {pinned_moto()}, and moto {other} is installed" in \
+        result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "local.json").exists()  # no state file: nothing was started
+
+
+def test_the_pinned_moto_is_setup_cfgs_and_the_one_installed():
+    import configparser
+    from importlib import metadata
+
+    from webhookctl.tryit.emulator import pinned_moto
+
+    setup = configparser.ConfigParser()
+    setup.read(Path(__file__).parents[2] / "setup.cfg")
+    (line,) = [r for r in setup["options.extras_require"]["local"].split("\n") if r.startswith("moto")]
+    assert line == f"moto[server]=={pinned_moto()}"
+    assert metadata.version("moto") == pinned_moto()
+
+
 def test_send_local_without_a_sandbox_says_how_to_start_one(tmp_path):
     result = subprocess.run([*WEBHOOKCTL, "send", "--local", "-p", "stripe"],
                             env=no_aws_environment(tmp_path / "none", tmp_path), cwd=tmp_path,

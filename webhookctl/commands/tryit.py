@@ -127,11 +127,15 @@ def up(port: int, suffix: str, state_dir: Path | None, retry_delay: int, quiet: 
 
 
 def _start(module, options, say, show):
+    from webhookctl.tryit.emulator import MotoMismatch  # loaded with the sandbox module
+
     try:
         return module.start_sandbox(options, say, show=show)
     except ModuleNotFoundError as exc:
         raise UsageError(f"the sandbox needs moto ({exc.name} is missing): pip install 'webhookctl[local]'") \
             from exc
+    except MotoMismatch as exc:
+        raise UsageError(str(exc)) from exc
     except OSError as exc:
         if exc.errno == 98:  # EADDRINUSE
             raise UsageError(f"port {options.port} is in use: pass --port N, or --port 0 for any free port") \

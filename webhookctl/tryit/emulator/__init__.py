@@ -20,6 +20,7 @@ moto keeps its state per process: every emulator started in one process serves t
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ from webhookctl.tryit.emulator import (
 from webhookctl.tryit.emulator.patch import AccountPreset, Patch
 from webhookctl.tryit.serving import stop_serving
 
-__all__ = ["ACCOUNT_PRESETS", "PATCHES", "Emulator", "install_patches", "patches_installed", "start_emulator"]
+__all__ = ["ACCOUNT_PRESETS", "PATCHES", "Emulator", "MotoMismatch", "install_patches", "patches_installed",
+           "pinned_moto", "start_emulator"]
 
 PATCHES: tuple[Patch, ...] = (
     # First: the others import moto's services, whose region lookups open botocore sessions.
@@ -206,12 +208,44 @@ def start_emulator(port: int = 0) -> Emulator:
     return Emulator(url=f"http://{host}:{bound}", _server=server)
 
 
+class MotoMismatch(RuntimeError):
+    """The installed moto is not the release the patches were run against."""
+
+    def __init__(self, installed: str, pinned: str) -> None:
+        super().__init__(f"the sandbox's patches to moto are for moto {pinned}, and moto {installed} is installed: "
+                         "pip install 'webhookctl[local]' installs the release they were tested with")
+        self.installed, self.pinned = installed, pinned
+
+
+def pinned_moto() -> str | None:
+    """The moto release webhookctl's install pins (setup.cfg), or None when webhookctl runs uninstalled."""
+    from importlib import metadata
+
+    try:
+        requirements = metadata.requires("webhookctl") or []
+    except metadata.PackageNotFoundError:
+        return None
+    pins = (re.match(r"moto(\[[\w,]+\])?\s*==\s*([\w.]+)", line) for line in requirements)
+    return next((pin[2] for pin in pins if pin), None)
+
+
+def check_moto(installed: str | None = None) -> None:
+    """Refuse a moto other than the pinned one: the patches reach into its internals, which change between
+    patch releases (5.2.6 broke two), and a patch that half-applies would make a sandbox that lies."""
+    from importlib import metadata
+
+    pinned, installed = pinned_moto(), installed or metadata.version("moto")
+    if pinned is not None and installed != pinned:
+        raise MotoMismatch(installed, pinned)
+
+
 def install_patches() -> None:
-    """Apply every patch and account preset, once per process."""
+    """Apply every patch and account preset, once per process, to the pinned moto."""
     global _patched
     with _patch_lock:
         if _patched:
             return
+        check_moto()
         for change in (*PATCHES, *ACCOUNT_PRESETS):
             change.apply()
         _patched = True
